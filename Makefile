@@ -1,0 +1,76 @@
+# One entry point for people and CI (.ci/run calls `make test`).
+#   make demo   restore the bookreader schema into a throwaway container
+#   make test   lint + unit tests + every Molecule scenario
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PYTHON      ?= $(shell tests/scripts/find-python.sh)
+BIN         := $(CURDIR)/$(VENV)/bin
+COLLECTIONS := .collections/ansible_collections/fancai/db_runbooks
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+# The test image: postgres:15 when present, else the offline equivalent
+# (tests/images/postgres15/build.sh). Override: make test DB_RUNBOOKS_TEST_IMAGE=…
+IMAGE_FILE  := .cache/test-image
+SCENARIOS   ?=
+DEMO_CONTAINER := db-runbooks-demo-postgres
+
+.PHONY: help venv engine image lint unit molecule test demo demo-clean clean
+
+help:
+	@echo "make demo        restore the guide's schema into the throwaway container $(DEMO_CONTAINER)"
+	@echo "make demo-clean  remove that container"
+	@echo "make test        ansible-lint, yamllint, unit tests and all Molecule scenarios"
+	@echo "make molecule SCENARIOS='database failures'  only some scenarios"
+	@echo "make venv | engine | image | lint | unit"
+
+# The venv is rebuilt only when requirements.txt changes.
+venv: $(VENV)/.installed $(COLLECTIONS)
+
+$(VENV)/.installed: requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The collection is used from this checkout: a link, so edits need no reinstall.
+$(COLLECTIONS):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+engine:
+	bash tests/scripts/docker-engine.sh
+
+image: engine
+	mkdir -p $(dir $(IMAGE_FILE))
+	bash tests/images/postgres15/build.sh > $(IMAGE_FILE).tmp
+	mv $(IMAGE_FILE).tmp $(IMAGE_FILE)
+	@echo "test image: $$(cat $(IMAGE_FILE))"
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint
+	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
+	  $(BIN)/ansible-doc -t module fancai.db_runbooks.$$m > /dev/null; done
+	for f in $$(ls plugins/filter/*.yml | xargs -n1 basename | sed 's/\.yml$$//'); do \
+	  $(BIN)/ansible-doc -t filter fancai.db_runbooks.$$f > /dev/null; done
+	for f in $$(find tests roles .ci -name "*.sh" -o -name run -path "*/.ci/*"); do bash -n "$$f"; done
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+molecule: venv image
+	DB_RUNBOOKS_TEST_IMAGE=$$(cat $(IMAGE_FILE)) bash tests/scripts/run-molecule.sh $(SCENARIOS)
+
+test: lint unit molecule
+
+demo: venv image
+	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_image=$$(cat ../$(IMAGE_FILE))
+
+demo-clean: venv
+	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_state=absent
+
+clean:
+	rm -rf $(VENV) .collections .cache .pytest_cache

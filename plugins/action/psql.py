@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fancai.db_runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin behind fancai.db_runbooks.psql (documentation: plugins/modules/psql.py).
+
+It runs ``docker exec -i <container> psql -X -v ON_ERROR_STOP=1 …`` through the
+inventory host's connection (the docker host), with the SQL on stdin or a file
+on the docker host redirected to stdin, so the PostgreSQL image needs no
+Python and a large file is streamed by the shell, never held in memory.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shlex
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
+    build_psql_argv,
+    build_script,
+    check_container_name,
+    describe_failure,
+    parse_rows,
+    shell_join,
+)
+
+_ARGSPEC = dict(
+    container=dict(type="str"),
+    login_user=dict(type="str"),
+    database=dict(type="str", required=True),
+    sql=dict(type="list", elements="str", default=[]),
+    query=dict(type="str"),
+    path=dict(type="path"),
+    single_transaction=dict(type="bool", default=False),
+    read_only=dict(type="bool"),
+    variables=dict(type="dict", default={}),
+    settings=dict(type="dict", default={}),
+    docker_cli=dict(type="str", default="docker"),
+)
+
+
+class ActionModule(ActionBase):
+    """Run SQL in a PostgreSQL container through ``docker exec … psql``."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+
+        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
+        del validation
+
+        # Roles run fancai.db_runbooks.preflight first; it leaves the container it
+        # checked in preflight_target, so no task has to name it again.
+        target = task_vars.get("preflight_target") or {}
+        if not isinstance(target, dict):
+            target = {}
+        container = args["container"] or target.get("container")
+        login_user = args["login_user"] or target.get("login_user") or "postgres"
+        if not container:
+            raise AnsibleActionFail(
+                "no container given: pass container=… or run the role "
+                "fancai.db_runbooks.preflight first (it sets preflight_target)."
+            )
+        err = check_container_name(container)
+        if err:
+            raise AnsibleActionFail(err)
+
+        statements = args["sql"]
+        query = args["query"]
+        path = args["path"]
+        if not (statements or query or path):
+            raise AnsibleActionFail("nothing to run: give sql, query or path.")
+        if path and (statements or query):
+            raise AnsibleActionFail(
+                "path is streamed alone: run sql/query in a separate task."
+            )
+        read_only = args["read_only"]
+        if read_only is None:
+            read_only = bool(query) and not statements and not path
+
+        argv = build_psql_argv(
+            container,
+            login_user,
+            args["database"],
+            docker_cli=args["docker_cli"],
+            single_transaction=args["single_transaction"],
+            variables=args["variables"],
+            settings=args["settings"],
+        )
+        if path:
+            queries = ["\\i %s" % path]
+            script = None
+            command = "%s < %s" % (shell_join(argv), shlex.quote(path))
+        else:
+            queries = [s for s in statements if s.strip()] + ([query] if query else [])
+            script = build_script(statements, query)
+            command = shell_join(argv)
+
+        result.update(
+            changed=False,
+            cmd=argv,
+            queries=queries,
+            database=args["database"],
+            container=container,
+            rows=[],
+            rowcount=0,
+        )
+
+        if self._task.check_mode and not read_only:
+            # Nothing is sent: report what would run.
+            result.update(changed=True, skipped_reason="check mode: SQL not run",
+                          msg="check mode: would run %d statement(s) in database %r"
+                          % (len(queries), args["database"]))
+            return result
+
+        res = self._low_level_execute_command(
+            command,
+            in_data=to_bytes(script) if script is not None else None,
+            executable="/bin/sh",
+        )
+        stdout = to_text(res.get("stdout", ""))
+        stderr = to_text(res.get("stderr", ""))
+        result.update(
+            rc=res.get("rc"),
+            stderr=stderr,
+            stderr_lines=stderr.splitlines(),
+        )
+        if res.get("rc") != 0:
+            result.update(
+                failed=True,
+                stdout=stdout,
+                msg=describe_failure(
+                    res.get("rc"), stderr, container, args["database"], login_user,
+                    source=path,
+                ),
+            )
+            return result
+
+        try:
+            rows = parse_rows(stdout) if query else None
+        except ValueError as exc:
+            result.update(failed=True, stdout=stdout,
+                          msg="psql printed rows that are not JSON (%s): %s" % (exc, stdout[:500]))
+            return result
+        if rows is not None:
+            result.update(rows=rows, rowcount=len(rows))
+        else:
+            result.update(stdout=stdout, stdout_lines=stdout.splitlines())
+        result["changed"] = not read_only
+        return result
+
