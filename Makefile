@@ -52,6 +52,7 @@ image: engine
 lint: venv
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint
+	$(BIN)/python tests/scripts/role_readme.py --check
 	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
 	  $(BIN)/ansible-doc -t module fancai.db_runbooks.$$m > /dev/null; done
 	for f in $$(ls plugins/filter/*.yml | xargs -n1 basename | sed 's/\.yml$$//'); do \
