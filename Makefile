@@ -71,7 +71,7 @@ demo: venv image
 	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_image=$$(cat ../$(IMAGE_FILE))
 
 demo-clean: venv
-	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_state=absent
+	cd playbooks && $(BIN)/ansible-playbook demo_clean.yml
 
 clean:
 	rm -rf $(VENV) .collections .cache .pytest_cache

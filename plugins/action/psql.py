@@ -39,17 +39,67 @@ _ARGSPEC = dict(
     read_only=dict(type="bool"),
     variables=dict(type="dict", default={}),
     settings=dict(type="dict", default={}),
-    docker_cli=dict(type="str", default="docker"),
+    docker_cli=dict(type="str"),
 )
 
 
-class ActionModule(ActionBase):
-    """Run SQL in a PostgreSQL container through ``docker exec … psql``."""
+# The connection options every action plugin of the collection that runs psql
+# accepts (fancai.db_runbooks.psql, fancai.db_runbooks.verify_schema).
+CONNECTION_ARGSPEC = dict(
+    container=dict(type="str"),
+    login_user=dict(type="str"),
+    docker_cli=dict(type="str"),
+)
+
+
+class PsqlActionBase(ActionBase):
+    """What the collection's action plugins share: find the target, run psql on the docker host."""
 
     TRANSFERS_FILES = False
     _requires_connection = True
     _supports_check_mode = True
     _supports_async = False
+
+    def _psql_target(self, args, task_vars):
+        """Return (container, login_user) from the task's args or preflight_target."""
+        # Roles run fancai.db_runbooks.preflight first; it leaves the container it
+        # checked in preflight_target, so no task has to name it again.
+        target = task_vars.get("preflight_target") or {}
+        if not isinstance(target, dict):
+            target = {}
+        container = args.get("container") or target.get("container")
+        login_user = args.get("login_user") or target.get("login_user") or "postgres"
+        if not container:
+            raise AnsibleActionFail(
+                "no container given: pass container=… or run the role "
+                "fancai.db_runbooks.preflight first (it sets preflight_target)."
+            )
+        err = check_container_name(container)
+        if err:
+            raise AnsibleActionFail(err)
+        # The docker client preflight used, unless the task names another.
+        args["docker_cli"] = args.get("docker_cli") or target.get("docker_cli") or "docker"
+        return container, login_user
+
+    def _psql_run(self, argv, script=None, path=None):
+        """Run psql's argv on the docker host: *script* on stdin, or the file *path* redirected.
+
+        Returns (rc, stdout, stderr) as text.
+        """
+        if path:
+            command = "%s < %s" % (shell_join(argv), shlex.quote(path))
+        else:
+            command = shell_join(argv)
+        res = self._low_level_execute_command(
+            command,
+            in_data=to_bytes(script) if script is not None else None,
+            executable="/bin/sh",
+        )
+        return res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
+
+
+class ActionModule(PsqlActionBase):
+    """Run SQL in a PostgreSQL container through ``docker exec … psql``."""
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -59,21 +109,7 @@ class ActionModule(ActionBase):
         validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
         del validation
 
-        # Roles run fancai.db_runbooks.preflight first; it leaves the container it
-        # checked in preflight_target, so no task has to name it again.
-        target = task_vars.get("preflight_target") or {}
-        if not isinstance(target, dict):
-            target = {}
-        container = args["container"] or target.get("container")
-        login_user = args["login_user"] or target.get("login_user") or "postgres"
-        if not container:
-            raise AnsibleActionFail(
-                "no container given: pass container=… or run the role "
-                "fancai.db_runbooks.preflight first (it sets preflight_target)."
-            )
-        err = check_container_name(container)
-        if err:
-            raise AnsibleActionFail(err)
+        container, login_user = self._psql_target(args, task_vars)
 
         statements = args["sql"]
         query = args["query"]
@@ -100,11 +136,9 @@ class ActionModule(ActionBase):
         if path:
             queries = ["\\i %s" % path]
             script = None
-            command = "%s < %s" % (shell_join(argv), shlex.quote(path))
         else:
             queries = [s for s in statements if s.strip()] + ([query] if query else [])
             script = build_script(statements, query)
-            command = shell_join(argv)
 
         result.update(
             changed=False,
@@ -123,24 +157,18 @@ class ActionModule(ActionBase):
                           % (len(queries), args["database"]))
             return result
 
-        res = self._low_level_execute_command(
-            command,
-            in_data=to_bytes(script) if script is not None else None,
-            executable="/bin/sh",
-        )
-        stdout = to_text(res.get("stdout", ""))
-        stderr = to_text(res.get("stderr", ""))
+        rc, stdout, stderr = self._psql_run(argv, script=script, path=path)
         result.update(
-            rc=res.get("rc"),
+            rc=rc,
             stderr=stderr,
             stderr_lines=stderr.splitlines(),
         )
-        if res.get("rc") != 0:
+        if rc != 0:
             result.update(
                 failed=True,
                 stdout=stdout,
                 msg=describe_failure(
-                    res.get("rc"), stderr, container, args["database"], login_user,
+                    rc, stderr, container, args["database"], login_user,
                     source=path,
                 ),
             )

@@ -108,7 +108,9 @@ def build_psql_argv(container, login_user, database, docker_cli="docker",
         argv.append("--single-transaction")
     for name in sorted(variables or {}):
         argv += ["-v", "%s=%s" % (name, variables[name])]
-    argv += ["-U", login_user, "-d", database]
+    # "-f -" rather than plain stdin: psql then prefixes errors with
+    # "psql:<stdin>:LINE:", which is how a failure names the line.
+    argv += ["-f", "-", "-U", login_user, "-d", database]
     return argv
 
 
@@ -208,3 +210,33 @@ def describe_failure(rc, stderr, container, database, login_user, source=None):
             return "SQL failed in database %r at %s line %d: %s" % (database, name, loc[1], loc[2])
         return "SQL failed in database %r: %s" % (database, err or first)
     return "psql in container %r exited with %d: %s" % (container, rc, err or first)
+
+
+# --- alembic_version --------------------------------------------------------
+
+def alembic_read_script():
+    """psql script printing {"has_table": bool, "versions": [...]} after the rows marker.
+
+    A plain SELECT on a missing table is an error even in a branch that is not
+    taken, so psql's own \\if decides whether the table is read.
+    """
+    return (
+        "SELECT to_regclass('public.alembic_version') IS NOT NULL AS __has_table \\gset\n"
+        "\\echo %s\n"
+        "\\if :__has_table\n"
+        "SELECT json_build_object('has_table', true, 'versions', coalesce("
+        "(SELECT json_agg(version_num ORDER BY version_num) FROM public.alembic_version), '[]'::json));\n"
+        "\\else\n"
+        "SELECT json_build_object('has_table', false, 'versions', '[]'::json);\n"
+        "\\endif\n" % ROWS_MARKER
+    )
+
+
+def alembic_stamp_statements(revision):
+    """Statements (for one transaction) leaving exactly one alembic_version row: *revision*."""
+    return [
+        "CREATE TABLE IF NOT EXISTS public.alembic_version "
+        "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+        "DELETE FROM public.alembic_version",
+        "INSERT INTO public.alembic_version (version_num) VALUES (%s)" % quote_literal(revision),
+    ]

@@ -82,9 +82,10 @@ options:
     type: dict
     default: {}
   docker_cli:
-    description: The docker client on the docker host.
+    description:
+      - The docker client on the docker host.
+      - Defaults to C(preflight_target.docker_cli), then C(docker).
     type: str
-    default: docker
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

@@ -55,7 +55,7 @@ def test_psql_argv_is_safe_and_complete():
     assert "-t" not in argv[:4]  # never a TTY for data
     assert ["-v", "ON_ERROR_STOP=1"] == argv[argv.index("-v"):argv.index("-v") + 2]
     assert "-X" in argv
-    assert argv[-4:] == ["-U", "postgres", "-d", "bookreader_dev"]
+    assert argv[-6:] == ["-f", "-", "-U", "postgres", "-d", "bookreader_dev"]
     assert "--single-transaction" not in argv
 
 
@@ -133,3 +133,22 @@ def test_describe_failure_names_the_streamed_file():
     msg = rb.describe_failure(3, "psql:<stdin>:12: ERROR:  oops", "pg", "db", "postgres",
                               source="/tmp/schema.sql")
     assert msg == "SQL failed in database 'db' at /tmp/schema.sql line 12: ERROR:  oops"
+
+
+def test_alembic_read_script_reads_the_table_only_when_it_exists():
+    script = rb.alembic_read_script()
+    assert "\\gset" in script and "\\if :__has_table" in script
+    # the marker precedes the JSON, so parse_rows-style parsing finds it
+    assert script.index(rb.ROWS_MARKER) < script.index("json_build_object")
+    assert "ORDER BY version_num" in script
+
+
+def test_alembic_stamp_statements_leave_one_row():
+    stmts = rb.alembic_stamp_statements("enum_checks_2025")
+    assert stmts[0].startswith("CREATE TABLE IF NOT EXISTS public.alembic_version")
+    assert stmts[1] == "DELETE FROM public.alembic_version"
+    assert stmts[2].endswith("VALUES ('enum_checks_2025')")
+
+
+def test_alembic_stamp_statements_quote_the_revision():
+    assert rb.alembic_stamp_statements("x'y")[2].endswith("VALUES ('x''y')")
