@@ -212,6 +212,134 @@ def describe_failure(rc, stderr, container, database, login_user, source=None):
     return "psql in container %r exited with %d: %s" % (container, rc, err or first)
 
 
+# --- Materialized-view refresh (role fancai.db_runbooks.matview_refresh) ---
+
+# PostgreSQL cuts identifiers at 63 bytes; our index names must fit whole.
+_INDEX_NAME_FORMAT = "uq_%s_natural_key"
+_MAX_IDENTIFIER = 63
+
+MATVIEW_MODES = ("auto", "concurrent", "plain")
+
+
+def qualify_view_name(name):
+    """Return 'schema.view' for 'view' (public) or 'schema.view'."""
+    return name if "." in name else "public." + name
+
+
+def matview_index_name(view_name):
+    """Name of the unique index the role creates: uq_<view>_natural_key, at most 63 bytes."""
+    room = _MAX_IDENTIFIER - len(_INDEX_NAME_FORMAT % "")
+    return _INDEX_NAME_FORMAT % view_name[:room]
+
+
+def matview_duplicates_query(view, columns, definition):
+    """A read-only SELECT giving one row: the view and its first duplicated key as text, or NULL.
+
+    It runs the view's own defining query, so it answers for the data the next
+    REFRESH will store, populated or not. Rows whose key has a NULL are left
+    out: a unique index accepts any number of them.
+    """
+    cols = ", ".join(quote_ident(c) for c in columns)
+    not_null = " AND ".join("%s IS NOT NULL" % quote_ident(c) for c in columns)
+    shown = " || ', ' || ".join(
+        "%s || quote_nullable(d.%s)" % (quote_literal(c + "="), quote_ident(c)) for c in columns)
+    body = definition.strip().rstrip(";").strip()
+    return (
+        "SELECT %s AS view, (SELECT %s || ' appears in ' || d.duplicates || ' rows' "
+        "FROM (SELECT %s, count(*) AS duplicates FROM (%s) AS v WHERE %s GROUP BY %s "
+        "HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT 1) AS d) AS duplicate"
+        % (quote_literal(view), shown, cols, body, not_null, cols)
+    )
+
+
+def _index_fix(view, key, create_indexes):
+    if key and not create_indexes:
+        return ("set matview_refresh_create_unique_indexes=true (it checks that (%s) is unique, then "
+                "creates the unique index %s on it)" % (", ".join(key), matview_index_name(view.split(".", 1)[1])))
+    return ("add its natural key to matview_refresh_unique_keys (for example %s: [user_id]) with "
+            "matview_refresh_create_unique_indexes=true, or create a unique index on plain columns "
+            "without a WHERE clause yourself" % view.split(".", 1)[1])
+
+
+def matview_refresh_plan(views, mode="auto", unique_keys=None, create_indexes=False):
+    """Decide how each probed materialized view is refreshed.
+
+    *views* are the role's probe rows (schema, name, populated, unique_index,
+    columns, definition).  Each entry of the result says which method is used
+    (``concurrently`` or ``plain``) and the statement, the unique index to
+    create first (or None), a warning when ``auto`` falls back to a plain
+    REFRESH, and an error when the request cannot be met (the role fails on it
+    before touching anything).
+
+    REFRESH … CONCURRENTLY needs a populated view and a valid, immediate, unique
+    B-tree index on plain columns without a WHERE clause; anything else is
+    refused by PostgreSQL.
+    """
+    if mode not in MATVIEW_MODES:
+        raise ValueError("mode %r is not one of %s" % (mode, ", ".join(MATVIEW_MODES)))
+    keys = {}
+    for name, columns in (unique_keys or {}).items():
+        keys[qualify_view_name(name)] = list(columns or [])
+    plan = []
+    for row in views:
+        view = "%s.%s" % (row["schema"], row["name"])
+        qualified = "%s.%s" % (quote_ident(row["schema"]), quote_ident(row["name"]))
+        populated = bool(row.get("populated"))
+        unique_index = row.get("unique_index") or None
+        key = keys.get(view) or []
+        entry = dict(view=view, qualified=qualified, populated=populated,
+                     unique_index=unique_index, create_index=None,
+                     method="plain", warning=None, error=None)
+        if not unique_index and create_indexes and key:
+            columns = list(row.get("columns") or [])
+            missing = [c for c in key if c not in columns]
+            if missing:
+                entry["error"] = (
+                    "materialized view %s has no column %s for its unique key (its columns: %s): fix "
+                    "matview_refresh_unique_keys['%s']." % (
+                        view, ", ".join(missing), ", ".join(columns) or "none", row["name"]))
+            else:
+                index = matview_index_name(row["name"])
+                entry["create_index"] = dict(
+                    name=index,
+                    columns=key,
+                    statement="CREATE UNIQUE INDEX %s ON %s (%s)" % (
+                        quote_ident(index), qualified, ", ".join(quote_ident(c) for c in key)),
+                    duplicates_query=matview_duplicates_query(view, key, row.get("definition") or ""),
+                )
+        has_index = bool(unique_index or entry["create_index"])
+        if mode == "plain":
+            pass
+        elif not populated:
+            if mode == "concurrent":
+                entry["error"] = entry["error"] or (
+                    "materialized view %s is not populated, and PostgreSQL refuses REFRESH … CONCURRENTLY "
+                    "on a view that was never filled: populate it once with matview_refresh_mode=auto "
+                    "(a plain REFRESH), then use concurrent." % view)
+            else:
+                entry["warning"] = (
+                    "materialized view %s is not populated yet: it gets a plain REFRESH, which fills it "
+                    "(CONCURRENTLY is refused on an unpopulated view); later runs can use CONCURRENTLY%s."
+                    % (view, "" if has_index else " once it has a unique index: " + _index_fix(view, key, create_indexes)))
+        elif not has_index:
+            fix = _index_fix(view, key, create_indexes)
+            if mode == "concurrent":
+                entry["error"] = entry["error"] or (
+                    "materialized view %s cannot be refreshed CONCURRENTLY: it has no unique index on plain "
+                    "columns without a WHERE clause. Fix: %s." % (view, fix))
+            else:
+                entry["warning"] = (
+                    "materialized view %s has no unique index on plain columns without a WHERE clause, so it "
+                    "gets a plain REFRESH, which blocks every reader of the view until it ends. Fix: %s."
+                    % (view, fix))
+        else:
+            entry["method"] = "concurrently"
+        entry["statement"] = "REFRESH MATERIALIZED VIEW %s%s" % (
+            "CONCURRENTLY " if entry["method"] == "concurrently" else "", qualified)
+        plan.append(entry)
+    return plan
+
+
 # --- alembic_version --------------------------------------------------------
 
 def alembic_read_script():

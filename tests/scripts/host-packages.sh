@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Host tools the runbooks and tests use on the docker host, beyond the docker
-# client: flock (util-linux), sha256sum (coreutils), Python 3.12+ for the venv.
+# client: flock (util-linux), sha256sum (coreutils), crontab (cron: the
+# matview_refresh schedule; ansible.builtin.cron needs it even for /etc/cron.d).
 # Installs what is missing when root on an apt machine; elsewhere says what to
 # install. Idempotent.
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 need=()
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
 command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
+command -v crontab >/dev/null 2>&1 || need+=(cron)
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "host packages: all present"
