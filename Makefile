@@ -17,7 +17,7 @@ IMAGE_FILE  := .cache/test-image
 SCENARIOS   ?=
 DEMO_CONTAINER := db-runbooks-demo-postgres
 
-.PHONY: help venv engine image lint unit molecule test demo demo-clean clean
+.PHONY: help venv engine image lint unit molecule demo-test test demo demo-clean clean
 
 help:
 	@echo "make demo        restore the guide's schema into the throwaway container $(DEMO_CONTAINER)"
@@ -65,7 +65,11 @@ unit: venv
 molecule: venv image
 	DB_RUNBOOKS_TEST_IMAGE=$$(cat $(IMAGE_FILE)) bash tests/scripts/run-molecule.sh $(SCENARIOS)
 
-test: lint unit molecule
+# The README's demo command, run twice against its own container.
+demo-test: venv image
+	bash tests/scripts/demo-test.sh
+
+test: lint unit demo-test molecule
 
 demo: venv image
 	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_image=$$(cat ../$(IMAGE_FILE))
