@@ -24,6 +24,9 @@ description:
   - The role P(fancai.db_runbooks.alembic_stamp#role) adds the check that the schema verifies first.
 author:
   - fancai.db_runbooks contributors
+extends_documentation_fragment:
+  - fancai.db_runbooks.connection
+  - fancai.db_runbooks.connection.attributes
 options:
   database:
     description: Database to stamp.
@@ -33,38 +36,18 @@ options:
     description: Alembic revision id, at most 32 characters (the width of C(version_num)).
     type: str
     required: true
-  container:
-    description:
-      - Name or ID of the running PostgreSQL container.
-      - Defaults to C(preflight_target.container), set by the role P(fancai.db_runbooks.preflight#role).
-    type: str
-  login_user:
-    description:
-      - PostgreSQL role psql connects as. Defaults to C(preflight_target.login_user), then C(postgres).
-    type: str
-  docker_cli:
-    description:
-      - The docker client on the docker host.
-      - Defaults to C(preflight_target.docker_cli), then C(docker).
-    type: str
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - The current revision is read in check mode too; nothing is written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: full
     details:
       - The revisions before and after, one per line.
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second
-      invocation indicates no change.
     support: full
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the work run
-      on the controller.
     support: full
 seealso:
   - name: Alembic stamp

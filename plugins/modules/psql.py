@@ -25,18 +25,10 @@ description:
   - With O(query), the rows come back as a list of dictionaries (one round trip, as JSON).
 author:
   - fancai.db_runbooks contributors
+extends_documentation_fragment:
+  - fancai.db_runbooks.connection
+  - fancai.db_runbooks.connection.attributes
 options:
-  container:
-    description:
-      - Name or ID of the running PostgreSQL container.
-      - Defaults to C(preflight_target.container), set by the role P(fancai.db_runbooks.preflight#role).
-    type: str
-  login_user:
-    description:
-      - PostgreSQL role psql connects as (through the container's local socket, C(trust) in the
-        official image).
-      - Defaults to C(preflight_target.login_user), then C(postgres).
-    type: str
   database:
     description: Database to connect to.
     type: str
@@ -81,37 +73,24 @@ options:
         C({lock_timeout: 5s, statement_timeout: 10min})."
     type: dict
     default: {}
-  docker_cli:
-    description:
-      - The docker client on the docker host.
-      - Defaults to C(preflight_target.docker_cli), then C(docker).
-    type: str
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - Read-only calls run in check mode; any other call is not sent and reports C(changed=true)
         with the statements it would run in RV(queries).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: none
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second
-      invocation indicates no change.
     support: none
     details:
       - The module runs what it is given and reports C(changed=true) for every call that is not
         read-only. Roles probe the current state with a read-only call first and only run a change
         when it is needed, so their second run reports nothing changed.
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the work run
-      on the controller.
     support: full
 notes:
   - C(docker exec) is run without C(-t), since a terminal would corrupt data and hang without one.
-  - Runs on the inventory host (the docker host) through its connection, so it works the same
-    locally and over SSH.
 seealso:
   - name: psql
     description: The psql manual, including exit codes and ON_ERROR_STOP.

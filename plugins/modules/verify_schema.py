@@ -36,6 +36,9 @@ description:
   - Never reports C(changed); runs in check mode.
 author:
   - fancai.db_runbooks contributors
+extends_documentation_fragment:
+  - fancai.db_runbooks.connection
+  - fancai.db_runbooks.connection.attributes
 options:
   database:
     description: Database to verify.
@@ -77,40 +80,20 @@ options:
     description: Database psql connects to first, to learn which databases exist.
     type: str
     default: postgres
-  container:
-    description:
-      - Name or ID of the running PostgreSQL container.
-      - Defaults to C(preflight_target.container), set by the role P(fancai.db_runbooks.preflight#role).
-    type: str
-  login_user:
-    description:
-      - PostgreSQL role psql connects as. Defaults to C(preflight_target.login_user), then C(postgres).
-    type: str
-  docker_cli:
-    description:
-      - The docker client on the docker host.
-      - Defaults to C(preflight_target.docker_cli), then C(docker).
-    type: str
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - The module only reads; it runs the same way in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode).
     support: none
     details:
       - The differences are returned in RV(missing), RV(extra) and RV(different) instead.
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second
-      invocation indicates no change.
     support: full
     details:
       - Nothing is ever changed.
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the work run
-      on the controller.
     support: full
 notes:
   - Only the C(public) schema is read, where the bookreader schema lives.

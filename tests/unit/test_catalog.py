@@ -5,13 +5,10 @@ The CHECK definitions below are what pg_get_constraintdef printed on PostgreSQL
 loaded from a `pg_dump --schema-only` file of it ("dumped").
 """
 
-import ast
 import copy
 import json
-import os
 
 import pytest
-import yaml
 
 from ansible_collections.fancai.db_runbooks.plugins.module_utils import _catalog as cat
 
@@ -382,14 +379,3 @@ def test_describe_differences_names_everything(expected):
 # The module's documentation covers the action plugin's options
 # --------------------------------------------------------------------------
 
-def test_verify_schema_docs_match_action_argspec():
-    from ansible_collections.fancai.db_runbooks.plugins.action import verify_schema
-
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    tree = ast.parse(open(os.path.join(root, "plugins", "modules", "verify_schema.py"), encoding="utf-8").read())
-    doc = [yaml.safe_load(n.value.value) for n in tree.body
-           if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "DOCUMENTATION"][0]
-    assert set(doc["options"]) == set(verify_schema._ARGSPEC)
-    for name, spec in verify_schema._ARGSPEC.items():
-        assert doc["options"][name]["type"] == spec["type"], name
-        assert doc["options"][name].get("default", None) == spec.get("default", None), name

@@ -10,6 +10,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODULES = os.path.join(ROOT, "plugins", "modules")
 
 
+def _fragment_options():
+    from ansible_collections.fancai.db_runbooks.plugins.doc_fragments.connection import ModuleDocFragment
+
+    return yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+
+
+def _options(doc):
+    """A module's options with those of the collection's connection fragment merged in."""
+    options = dict(doc.get("options", {}))
+    if "fancai.db_runbooks.connection" in doc.get("extends_documentation_fragment", []):
+        options.update(_fragment_options())
+    return options
+
+
 def _docs(path):
     tree = ast.parse(open(path, encoding="utf-8").read())
     out = {}
@@ -38,7 +52,20 @@ def test_psql_docs_match_action_argspec():
     from ansible_collections.fancai.db_runbooks.plugins.action import psql
 
     doc = _docs(os.path.join(MODULES, "psql.py"))["DOCUMENTATION"]
-    assert set(doc["options"]) == set(psql._ARGSPEC)
+    options = _options(doc)
+    assert set(options) == set(psql._ARGSPEC)
     for name, spec in psql._ARGSPEC.items():
-        assert doc["options"][name]["type"] == spec["type"], name
-        assert doc["options"][name].get("default", None) == spec.get("default", None), name
+        assert options[name]["type"] == spec["type"], name
+        assert options[name].get("default", None) == spec.get("default", None), name
+
+
+@pytest.mark.parametrize("name", ["verify_schema", "alembic_version"])
+def test_other_modules_docs_match_their_argspec(name):
+    import importlib
+
+    action = importlib.import_module("ansible_collections.fancai.db_runbooks.plugins.action." + name)
+    options = _options(_docs(os.path.join(MODULES, name + ".py"))["DOCUMENTATION"])
+    assert set(options) == set(action._ARGSPEC)
+    for opt, spec in action._ARGSPEC.items():
+        assert options[opt]["type"] == spec["type"], opt
+        assert options[opt].get("default", None) == spec.get("default", None), opt
