@@ -11,6 +11,7 @@ else
   mapfile -t scenarios < <(for f in molecule/*/molecule.yml; do basename "$(dirname "$f")"; done)
 fi
 
+all_start=$(date +%s)
 passed=0
 failed=0
 failed_names=()
@@ -29,6 +30,7 @@ done
 echo
 echo "Molecule scenarios:"
 printf '  %s\n' "${summary[@]}"
+echo "  total: $(( $(date +%s) - all_start ))s"
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "scenarios: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
