@@ -17,7 +17,7 @@ IMAGE_FILE  := .cache/test-image
 SCENARIOS   ?=
 DEMO_CONTAINER := db-runbooks-demo-postgres
 
-.PHONY: help venv engine image lint unit molecule demo-test test demo demo-clean clean
+.PHONY: help venv engine host image lint unit molecule demo-test test demo demo-clean clean
 
 help:
 	@echo "make demo        restore the guide's schema into the throwaway container $(DEMO_CONTAINER)"
@@ -43,6 +43,10 @@ $(COLLECTIONS):
 engine:
 	bash tests/scripts/docker-engine.sh
 
+# Host tools the runbooks use on the docker host (flock, crontab, sha256sum).
+host:
+	bash tests/scripts/host-packages.sh
+
 image: engine
 	mkdir -p $(dir $(IMAGE_FILE))
 	bash tests/images/postgres15/build.sh > $(IMAGE_FILE).tmp
@@ -62,7 +66,7 @@ lint: venv
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-molecule: venv image
+molecule: venv image host
 	DB_RUNBOOKS_TEST_IMAGE=$$(cat $(IMAGE_FILE)) bash tests/scripts/run-molecule.sh $(SCENARIOS)
 
 # The README's demo command, run twice against its own container.
