@@ -55,7 +55,10 @@ image: engine
 
 lint: venv
 	$(BIN)/yamllint -s .
-	$(BIN)/ansible-lint
+	# A home of its own: a copy of this collection that another tool installed
+	# under ~/.ansible/collections would otherwise shadow the checkout.
+	mkdir -p .cache/lint-home
+	HOME=$(CURDIR)/.cache/lint-home $(BIN)/ansible-lint
 	$(BIN)/python tests/scripts/role_readme.py --check
 	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
 	  $(BIN)/ansible-doc -t module fancai.db_runbooks.$$m > /dev/null; done

@@ -368,3 +368,69 @@ def alembic_stamp_statements(revision):
         "DELETE FROM public.alembic_version",
         "INSERT INTO public.alembic_version (version_num) VALUES (%s)" % quote_literal(revision),
     ]
+
+
+# --- Privileges of the application role (role fancai.db_runbooks.privileges) ---
+
+TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+SEQUENCE_PRIVILEGES = ("USAGE", "SELECT", "UPDATE")
+OWNED_KINDS = ("TABLE", "VIEW", "MATERIALIZED VIEW", "FOREIGN TABLE", "SEQUENCE", "TYPE", "ROUTINE")
+
+
+def _privilege_list(values, allowed, what):
+    out = []
+    for value in values or []:
+        value = str(value).upper()
+        if value not in allowed:
+            raise ValueError("%s privilege %r is not one of %s" % (what, value, ", ".join(allowed)))
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def privileges_statements(state, role, database, for_role, table_privileges=None,
+                          sequence_privileges=None, default_privileges=True, owner=False):
+    """Statements (for one transaction) giving *role* what the probe *state* found missing.
+
+    *state* is the privileges role's probe row: ``connect`` (bool), ``schemas``
+    (one dict per schema: ``schema``, ``usage``, ``tables`` and ``sequences``
+    still missing a privilege, as regclass text, ``default_tables`` and
+    ``default_sequences``: whether *for_role*'s default privileges already
+    cover them) and ``not_owned`` (``kind`` and ``name`` of each object *role*
+    does not own).  Object names arrive quoted by PostgreSQL's regclass,
+    regtype and regprocedure output.  Returns [] when nothing is missing, so
+    the caller's ``changed`` is the truth.
+    """
+    tables = _privilege_list(table_privileges, TABLE_PRIVILEGES, "table")
+    sequences = _privilege_list(sequence_privileges, SEQUENCE_PRIVILEGES, "sequence")
+    who = quote_ident(role)
+    statements = []
+    owned = set()
+    if owner:
+        for obj in state.get("not_owned") or []:
+            if obj["kind"] not in OWNED_KINDS:
+                raise ValueError("unknown object kind %r" % (obj["kind"],))
+            statements.append("ALTER %s %s OWNER TO %s" % (obj["kind"], obj["name"], who))
+            owned.add(obj["name"])
+    if not state.get("connect"):
+        statements.append("GRANT CONNECT ON DATABASE %s TO %s" % (quote_ident(database), who))
+    schemas = state.get("schemas") or []
+    for schema in schemas:
+        if not schema.get("usage"):
+            statements.append("GRANT USAGE ON SCHEMA %s TO %s" % (quote_ident(schema["schema"]), who))
+    missing_tables = [t for s in schemas for t in s.get("tables") or [] if t not in owned]
+    if missing_tables and tables:
+        statements.append("GRANT %s ON TABLE %s TO %s" % (", ".join(tables), ", ".join(missing_tables), who))
+    missing_sequences = [q for s in schemas for q in s.get("sequences") or [] if q not in owned]
+    if missing_sequences and sequences:
+        statements.append("GRANT %s ON SEQUENCE %s TO %s" % (
+            ", ".join(sequences), ", ".join(missing_sequences), who))
+    if default_privileges:
+        for schema in schemas:
+            head = "ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s" % (
+                quote_ident(for_role), quote_ident(schema["schema"]))
+            if tables and not schema.get("default_tables"):
+                statements.append("%s GRANT %s ON TABLES TO %s" % (head, ", ".join(tables), who))
+            if sequences and not schema.get("default_sequences"):
+                statements.append("%s GRANT %s ON SEQUENCES TO %s" % (head, ", ".join(sequences), who))
+    return statements

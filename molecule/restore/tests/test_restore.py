@@ -39,6 +39,20 @@ def test_database_accepts_connections(pg):
     assert pg.value("SELECT datallowconn FROM pg_database WHERE datname = 'bookreader_dev'", "postgres") is True
 
 
+def test_rebuilt_database_keeps_its_owner(pg):
+    assert pg.value("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'bookreader_dev'",
+                    "postgres") == "bookreader"
+
+
+def test_application_role_can_work_after_the_rebuild(host, inventory_vars):
+    res = host.run(
+        "printf '%%s' \"INSERT INTO users (email, password_hash) VALUES ('app@example.org', 'x'); "
+        "SELECT count(*) FROM users; DELETE FROM users WHERE email = 'app@example.org'\" "
+        "| docker exec -i %s psql -X -q -A -t -v ON_ERROR_STOP=1 -U bookreader -d bookreader_dev"
+        % inventory_vars["db_runbooks_container"])
+    assert res.rc == 0, res.stderr
+
+
 def _dumps():
     ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
     return sorted(glob.glob(os.path.join(ephemeral, "backups", "bookreader_dev", "*.dump")))
