@@ -15,6 +15,9 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 # (tests/images/postgres15/build.sh). Override: make test DB_RUNBOOKS_TEST_IMAGE=…
 IMAGE_FILE  := .cache/test-image
 SCENARIOS   ?=
+# Suffix of the Molecule containers: two checkouts testing on one docker host
+# (CI and a developer) never remove each other's containers.
+export DB_RUNBOOKS_TEST_ID ?= $(shell printf '%s' '$(CURDIR)' | sha1sum | cut -c1-8)
 DEMO_CONTAINER := db-runbooks-demo-postgres
 
 .PHONY: help venv engine host image lint unit molecule demo-test test demo demo-clean clean

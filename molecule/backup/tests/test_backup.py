@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import os
 import re
 import shlex
 
@@ -142,7 +143,7 @@ def test_full_read_passes(host, dump, pg):
 
 def test_a_truncated_copy_passes_list_but_not_the_full_read(host, dump, pg):
     # Why the role reads every block: --list only reads the table of contents.
-    cut = "/tmp/dbrb-mol-backup-truncated.dump"
+    cut = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "truncated.dump")
     host.run("head -c %d %s > %s" % (host.file(dump).size // 2, shlex.quote(dump), cut))
     try:
         assert host.run("docker exec -i %s pg_restore --list < %s" % (pg.container, cut)).rc == 0
