@@ -26,7 +26,7 @@ def test_safety_dump_of_the_failed_build_holds_the_rows(host, pg, inventory_vars
     import os
     dumps = sorted(glob.glob(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"],
                                           "backups", "bookreader_dev", "*.dump")))
-    assert len(dumps) == 1, dumps  # only the confirmed run that got past the checks wrote one
+    assert len(dumps) == 1, dumps  # only the confirmed run that got past the checks wrote one (not the misspelt role)
     pg.execute("DROP DATABASE IF EXISTS dump_check; CREATE DATABASE dump_check", "postgres")
     try:
         res = host.run("docker exec -i %s pg_restore -U postgres -d dump_check --exit-on-error < %s"
