@@ -1,18 +1,45 @@
-"""After the side effects: repaired, rebuilt from a pg_dump file, safety dumps usable, nothing left over."""
+"""After the side effects: repaired, rebuilt from a pg_dump file, the old data kept and dumped."""
 
 import glob
+import json
 import os
+import re
 
 import pytest
 
 TABLES = ["alembic_version", "books", "chapters", "descriptions", "generated_images",
           "reading_progress", "reading_sessions", "subscriptions", "users"]
+KEPT_RE = re.compile(r"^bookreader_dev__old_\d{8}_\d{6}$")
 
 
-def test_only_the_database_remains(pg):
+def _kept(pg):
+    return [n for n in pg.databases() if n.startswith("bookreader_dev__")]
+
+
+def test_only_the_database_and_one_kept_copy_remain(pg):
     names = pg.databases()
     assert "bookreader_dev" in names
-    assert not [n for n in names if n.startswith("bookreader_dev__")], names
+    kept = _kept(pg)
+    # Two rebuilds kept two; drop_kept_database.yml dropped the newer one.
+    assert len(kept) == 1 and KEPT_RE.match(kept[0]), names
+
+
+def test_kept_copy_holds_the_rows_of_the_repaired_database(pg):
+    kept = _kept(pg)[0]
+    pg.execute('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS true' % kept, "postgres")
+    try:
+        assert pg.value("SELECT count(*) FROM users", kept) == 250
+    finally:
+        pg.execute('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS false' % kept, "postgres")
+
+
+def test_kept_copy_is_closed_and_names_its_dump(pg):
+    kept = _kept(pg)[0]
+    row = pg.rows("SELECT datallowconn, shobj_description(oid, 'pg_database') AS comment "
+                  "FROM pg_database WHERE datname = '%s'" % kept, "postgres")[0]
+    assert row["datallowconn"] is False
+    assert row["comment"].startswith("fancai.db_runbooks restore: kept aside from bookreader_dev, safety dump /")
+    assert os.path.exists(row["comment"].rsplit(" ", 1)[1])
 
 
 def test_tables(pg):
@@ -53,23 +80,29 @@ def test_application_role_can_work_after_the_rebuild(host, inventory_vars):
     assert res.rc == 0, res.stderr
 
 
+def _safety_dir():
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "backups", "bookreader_dev", "safety")
+
+
 def _dumps():
-    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
-    return sorted(glob.glob(os.path.join(ephemeral, "backups", "bookreader_dev", "*.dump")))
+    return sorted(glob.glob(os.path.join(_safety_dir(), "bookreader_dev-safety-*.dump")))
 
 
-def test_safety_dumps_exist_with_checksums():
+def test_safety_dumps_exist_with_checksums_and_manifests():
     dumps = _dumps()
-    # One before the repair, one before the rebuild from the pg_dump file.
+    # One per rebuild; the dump of the dropped kept database stays.
     assert len(dumps) == 2, dumps
     for path in dumps:
         assert os.path.exists(path + ".sha256")
+        with open(path + ".json", encoding="utf-8") as f:
+            manifest = json.load(f)
+        assert manifest["class"] == "safety"
+        assert KEPT_RE.match(manifest["database"]), manifest["database"]
 
 
-def test_safety_dump_lists_with_pg_restore(host, inventory_vars):
-    res = host.run("docker exec -i %s pg_restore -l < %s" % (inventory_vars["db_runbooks_container"], _dumps()[0]))
-    assert res.rc == 0
-    assert "TABLE DATA public users" in res.stdout
+def test_nightly_series_has_no_safety_dump():
+    series = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "backups", "bookreader_dev")
+    assert not glob.glob(os.path.join(series, "*.dump"))
 
 
 def test_safety_dump_holds_the_rows_added_before_the_repair(host, pg, inventory_vars):

@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fancai.db_runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure decisions of the restore role: what to do, what is at stake, how to say it.
+
+Nothing here talks to Docker or PostgreSQL; the role feeds it what its probes
+and the verification found (unit-tested in tests/unit/test_restore_plan.py).
+
+This is a private module (leading underscore): its API may change between
+releases of the collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Marks, in the database's comment, the state a restore leaves a database in
+# while it works; the next run recognises each one.
+MARK_TEMP = "fancai.db_runbooks restore in progress"
+MARK_CLOSED = "fancai.db_runbooks restore: connections closed for the swap"
+MARK_KEPT = "fancai.db_runbooks restore: kept aside"
+
+# Findings a repair in place fixes without touching a row, with the playbook
+# that does it today (None: additive, but done by hand from its definition).
+_ADDITIVE = (
+    (re.compile(r"^missing extension "), "playbooks/fix_extensions.yml"),
+    (re.compile(r"^not populated: matview "), "playbooks/refresh_matviews.yml"),
+    (re.compile(r"^(missing|different) alembic revision"), "playbooks/stamp_alembic.yml"),
+    (re.compile(r"^missing (index|check constraint|foreign key|primary key) "), None),
+)
+_PLAYBOOK_ORDER = ("playbooks/fix_extensions.yml", "playbooks/refresh_matviews.yml",
+                   "playbooks/stamp_alembic.yml")
+
+_UNITS = ("bytes", "kB", "MB", "GB", "TB")
+
+
+def human_size(size):
+    """1536 -> '1.5 kB' (powers of 1024, as pg_size_pretty)."""
+    size = float(size or 0)
+    for unit in _UNITS:
+        if size < 1024 or unit == _UNITS[-1]:
+            return ("%d %s" % (size, unit)) if unit == "bytes" else ("%.1f %s" % (size, unit))
+        size /= 1024.0
+    return ""  # pragma: no cover
+
+
+def human_count(count):
+    """300000 -> '300 000' (a thin reading at 3 a.m.)."""
+    return "{:,}".format(int(count or 0)).replace(",", " ")
+
+
+def findings(verify):
+    """The verification's findings as one list of 'missing …'/'extra …'/'different …' lines."""
+    verify = verify or {}
+    out = []
+    for title in ("missing", "extra", "different"):
+        out += ["%s %s" % (title, item) for item in verify.get(title) or []]
+    out += ["not populated: matview %s" % name for name in verify.get("matviews_unpopulated") or []]
+    # A matview that is not populated is also listed by compare_catalogs as
+    # "different matview X: not populated (…)"; say it once.
+    return [f for f in out if not re.match(r"^different matview \S+: not populated", f)]
+
+
+def classify(items):
+    """Split findings into (playbooks to run in order, additive ones done by hand, the rest)."""
+    playbooks, by_hand, rest = set(), [], []
+    for item in items:
+        for pattern, playbook in _ADDITIVE:
+            if pattern.match(item):
+                if playbook:
+                    playbooks.add(playbook)
+                else:
+                    by_hand.append(item)
+                break
+        else:
+            rest.append(item)
+    return [p for p in _PLAYBOOK_ORDER if p in playbooks], by_hand, rest
+
+
+def decide(database, exists, verify=None, recreate=False):
+    """Return the plan: 'build' (absent), 'nothing' (clean) or 'rebuild'."""
+    if not exists:
+        return "build"
+    if recreate or not (verify or {}).get("ok"):
+        return "rebuild"
+    return "nothing"
+
+
+def findings_text(verify, items, limit=10):
+    """Counts, then the first *limit* findings by name."""
+    summary = ", ".join((verify or {}).get("summary") or [])
+    text = (summary + "; ") if summary else ""
+    text += "; ".join(items[:limit])
+    if len(items) > limit:
+        text += " (and %d more)" % (len(items) - limit)
+    return text
+
+
+def at_stake(database, size, rows, tables):
+    """'bookreader_dev holds about 300 000 rows in 9 tables (194.0 MB)'."""
+    return "%s holds about %s rows in %d tables (%s)" % (
+        database, human_count(rows), int(tables or 0), human_size(size))
+
+
+def refusal(database, container, verify, recreate, size, rows, tables, kept_name, safety_dir,
+            confirm_option="db_runbooks_confirm_destroy"):
+    """The message of a rebuild refused for want of confirmation: what is at stake and the ways out."""
+    items = findings(verify)
+    why = "recreate asked" if recreate else "it does not verify: " + findings_text(verify, items)
+    lines = [
+        "Database %s in %s would be replaced (%s). Nothing was touched." % (database, container, why),
+        "At stake: %s. The rebuilt copy is EMPTY (schema only): none of these rows are in it. "
+        "The old database is kept aside as %s (never dropped by this collection without its own "
+        "confirmation) and dumped to %s." % (at_stake(database, size, rows, tables), kept_name, safety_dir),
+    ]
+    playbooks, by_hand, rest = classify(items)
+    if items and not rest and not recreate:
+        fix = ["Every finding is additive: a repair in place keeps every row, no rebuild needed."]
+        if playbooks:
+            fix.append("Run, in this order (with the same -e options): %s."
+                       % "; then ".join("ansible-playbook " + p for p in playbooks))
+        if by_hand:
+            fix.append("Create in place from the schema source's definition: %s." % "; ".join(by_hand))
+        lines.append(" ".join(fix))
+        lines.append("To rebuild anyway: run again with -e %s=%s" % (confirm_option, database))
+    else:
+        lines.append("The restore builds and verifies a fresh copy while the application runs, then "
+                     "closes the database for well under a second to swap it in. To go ahead: run "
+                     "again with -e %s=%s" % (confirm_option, database))
+    return "\n".join(lines)
+
+
+def swap_states(database, found, temp_name, legacy_old_name):
+    """What an earlier, interrupted restore left, from the probe's rows.
+
+    *found* is a list of dicts with name, comment, allow_connections.  Returns a
+    dict: closed (the database with connections turned off by a killed swap:
+    safe to re-open), kept (databases kept aside by earlier swaps), temp (a
+    leftover temporary copy of ours), foreign (names this restore uses that it
+    did not make), legacy_old (the single ``<db>__old`` of earlier versions).
+    """
+    by_name = dict((r["name"], r) for r in found or [])
+    kept_re = re.compile(r"^%s__old_\d{8}_\d{6}$" % re.escape(database))
+    out = {"closed": False, "kept": [], "temp": False, "foreign": [], "legacy_old": False}
+    live = by_name.get(database)
+    if live and not live.get("allow_connections") and (live.get("comment") or "").startswith(MARK_CLOSED):
+        out["closed"] = True
+    for name, row in sorted(by_name.items()):
+        comment = row.get("comment") or ""
+        if name == temp_name:
+            if comment == MARK_TEMP:
+                out["temp"] = True
+            else:
+                out["foreign"].append(name)
+        elif name == legacy_old_name:
+            if comment == MARK_TEMP:
+                out["legacy_old"] = True
+            else:
+                out["foreign"].append(name)
+        elif kept_re.match(name):
+            out["kept"].append(name)
+    return out

@@ -1,0 +1,132 @@
+"""The restore's decisions: plan, findings, what is at stake, leftovers of interrupted runs."""
+
+import pytest
+
+from ansible_collections.fancai.db_runbooks.plugins.module_utils import _restore as r
+
+CLEAN = {"ok": True, "summary": ["tables 9/9 \u2713"], "missing": [], "extra": [], "different": [],
+         "matviews_unpopulated": []}
+
+
+def _verify(missing=(), extra=(), different=(), unpopulated=()):
+    return {"ok": not (missing or extra or different or unpopulated), "summary": ["indexes 35/36 \u2717"],
+            "missing": list(missing), "extra": list(extra), "different": list(different),
+            "matviews_unpopulated": list(unpopulated)}
+
+
+@pytest.mark.parametrize("exists, verify, recreate, plan", [
+    (False, None, False, "build"),
+    (False, None, True, "build"),
+    (True, CLEAN, False, "nothing"),
+    (True, CLEAN, True, "rebuild"),
+    (True, _verify(missing=["index ix_books_title: on books"]), False, "rebuild"),
+    (True, None, False, "rebuild"),
+])
+def test_decide(exists, verify, recreate, plan):
+    assert r.decide("bookreader_dev", exists, verify, recreate) == plan
+
+
+def test_findings_say_an_unpopulated_matview_once():
+    verify = _verify(different=["matview user_reading_patterns: not populated (run REFRESH …)"],
+                     unpopulated=["user_reading_patterns"])
+    assert r.findings(verify) == ["not populated: matview user_reading_patterns"]
+
+
+@pytest.mark.parametrize("items, playbooks, by_hand, rest", [
+    (["missing extension pg_trgm"], ["playbooks/fix_extensions.yml"], [], []),
+    (["different alembic revision: alembic_version holds x, expected exactly y",
+      "missing extension pg_trgm", "not populated: matview v"],
+     ["playbooks/fix_extensions.yml", "playbooks/refresh_matviews.yml", "playbooks/stamp_alembic.yml"], [], []),
+    (["missing index ix_books_title: on books using btree ( title )"], [],
+     ["missing index ix_books_title: on books using btree ( title )"], []),
+    (["missing check constraint check_book_format: CHECK (…)"], [],
+     ["missing check constraint check_book_format: CHECK (…)"], []),
+    (["missing column books.title: varchar not null"], [], [], ["missing column books.title: varchar not null"]),
+    (["extra table notes"], [], [], ["extra table notes"]),
+    (["different column books.genre: type is text, expected varchar"], [], [],
+     ["different column books.genre: type is text, expected varchar"]),
+])
+def test_classify(items, playbooks, by_hand, rest):
+    assert r.classify(items) == (playbooks, by_hand, rest)
+
+
+@pytest.mark.parametrize("size, text", [(0, "0 bytes"), (1023, "1023 bytes"), (1536, "1.5 kB"),
+                                        (203423744, "194.0 MB"), (5 * 1024 ** 4, "5.0 TB")])
+def test_human_size(size, text):
+    assert r.human_size(size) == text
+
+
+def test_at_stake():
+    assert r.at_stake("bookreader_dev", 203423744, 300000, 9) == \
+        "bookreader_dev holds about 300 000 rows in 9 tables (194.0 MB)"
+
+
+def _refusal(verify, recreate=False):
+    return r.refusal("bookreader_dev", "pg", verify, recreate, 203423744, 300000, 9,
+                     "bookreader_dev__old_20261202_030000", "/b/bookreader_dev/safety/")
+
+
+def test_refusal_says_what_is_at_stake_and_that_the_copy_is_empty():
+    msg = _refusal(_verify(extra=["table notes"]))
+    assert "Nothing was touched." in msg
+    assert "about 300 000 rows in 9 tables (194.0 MB)" in msg
+    assert "EMPTY (schema only)" in msg
+    assert "bookreader_dev__old_20261202_030000" in msg
+    assert "/b/bookreader_dev/safety/" in msg
+    assert msg.endswith("-e db_runbooks_confirm_destroy=bookreader_dev")
+    assert "additive" not in msg
+
+
+def test_refusal_points_at_the_repair_in_place_for_additive_drift():
+    msg = _refusal(_verify(missing=["index ix_books_title: on books using btree ( title )",
+                                    "extension pg_trgm"]))
+    assert "Every finding is additive" in msg
+    assert "ansible-playbook playbooks/fix_extensions.yml" in msg
+    assert "missing index ix_books_title" in msg
+    assert "To rebuild anyway: run again with -e db_runbooks_confirm_destroy=bookreader_dev" in msg
+
+
+def test_refusal_of_a_recreate_offers_no_repair():
+    msg = _refusal(CLEAN, recreate=True)
+    assert "recreate asked" in msg
+    assert "additive" not in msg
+
+
+def test_findings_text_counts_the_rest():
+    items = ["missing index i%d" % n for n in range(12)]
+    text = r.findings_text({"summary": ["indexes 24/36 \u2717"]}, items)
+    assert text.startswith("indexes 24/36 \u2717; missing index i0")
+    assert text.endswith("(and 2 more)")
+
+
+def _row(name, comment=None, allow=True):
+    return {"name": name, "comment": comment, "allow_connections": allow}
+
+
+def test_swap_states_nothing_left():
+    assert r.swap_states("db", [_row("db")], "db__restore", "db__old") == {
+        "closed": False, "kept": [], "temp": False, "foreign": [], "legacy_old": False}
+
+
+def test_swap_states_closed_database_is_recognised_only_with_the_marker():
+    closed = _row("db", r.MARK_CLOSED + " (db__old_20261202_030000)", allow=False)
+    assert r.swap_states("db", [closed], "db__restore", "db__old")["closed"] is True
+    # Connections off for another reason (an operator's maintenance): not ours to re-open.
+    other = _row("db", "maintenance", allow=False)
+    assert r.swap_states("db", [other], "db__restore", "db__old")["closed"] is False
+    # Marked, but connections allowed: nothing to re-open.
+    assert r.swap_states("db", [_row("db", r.MARK_CLOSED)], "db__restore", "db__old")["closed"] is False
+
+
+def test_swap_states_kept_temp_foreign_legacy():
+    rows = [_row("db"), _row("db__restore", r.MARK_TEMP), _row("db__old_20261202_030000", r.MARK_KEPT, False),
+            _row("db__old", r.MARK_TEMP, False), _row("db__old_notastamp", "x")]
+    out = r.swap_states("db", rows, "db__restore", "db__old")
+    assert out == {"closed": False, "kept": ["db__old_20261202_030000"], "temp": True, "foreign": [],
+                   "legacy_old": True}
+
+
+@pytest.mark.parametrize("name", ["db__restore", "db__old"])
+def test_swap_states_foreign_databases_with_our_names(name):
+    out = r.swap_states("db", [_row(name, "someone else's")], "db__restore", "db__old")
+    assert out["foreign"] == [name]
