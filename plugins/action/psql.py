@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import shlex
+import uuid
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_text
@@ -26,6 +27,9 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
     describe_failure,
     parse_rows,
     shell_join,
+    with_timeout,
+    TIMEOUT_RCS,
+    describe_timeout,
 )
 
 _ARGSPEC = dict(
@@ -40,6 +44,7 @@ _ARGSPEC = dict(
     variables=dict(type="dict", default={}),
     settings=dict(type="dict", default={}),
     docker_cli=dict(type="str"),
+    timeout=dict(type="int"),
 )
 
 
@@ -49,7 +54,16 @@ CONNECTION_ARGSPEC = dict(
     container=dict(type="str"),
     login_user=dict(type="str"),
     docker_cli=dict(type="str"),
+    timeout=dict(type="int"),
 )
+
+# Seconds one psql call may take before it is ended, unless the task or
+# db_runbooks_step_timeout says otherwise (a paused container must not hang a
+# run at 3 a.m. for ever).
+DEFAULT_STEP_TIMEOUT = 3600
+
+# Prefix of the stderr _psql_run returns when it ended a call that timed out.
+TIMEOUT_MARK = "db_runbooks step timeout: "
 
 
 class PsqlActionBase(ActionBase):
@@ -79,23 +93,65 @@ class PsqlActionBase(ActionBase):
             raise AnsibleActionFail(err)
         # The docker client preflight used, unless the task names another.
         args["docker_cli"] = args.get("docker_cli") or target.get("docker_cli") or "docker"
+        timeout = args.get("timeout")
+        if timeout is None:
+            timeout = task_vars.get("db_runbooks_step_timeout", DEFAULT_STEP_TIMEOUT)
+        try:
+            self._psql_timeout = int(timeout)
+        except (TypeError, ValueError):
+            raise AnsibleActionFail(
+                "timeout (or db_runbooks_step_timeout) %r is not a number of seconds: give an "
+                "integer, 0 for no limit." % (timeout,))
+        self._psql_container = container
+        self._psql_docker_cli = args["docker_cli"]
+        # Tags this call's session in pg_stat_activity (see _psql_run).
+        self._psql_appname = "db_runbooks_%s" % uuid.uuid4().hex[:12]
         return container, login_user
 
     def _psql_run(self, argv, script=None, path=None):
         """Run psql's argv on the docker host: *script* on stdin, or the file *path* redirected.
 
+        The call is bounded by the step timeout; one that times out is ended on
+        the docker host, its backend terminated when the server still answers,
+        and stderr then starts with TIMEOUT_MARK and says what hung.
         Returns (rc, stdout, stderr) as text.
         """
+        # Set by _psql_target; a plugin that runs other docker commands sets its own bound.
+        timeout = getattr(self, "_psql_timeout", 0)
+        appname = getattr(self, "_psql_appname", None)
+        if appname and len(argv) > 2 and argv[1:3] == ["exec", "-i"]:
+            argv = argv[:3] + ["-e", "PGAPPNAME=%s" % appname] + argv[3:]
+        command = with_timeout(shell_join(argv), timeout)
         if path:
-            command = "%s < %s" % (shell_join(argv), shlex.quote(path))
-        else:
-            command = shell_join(argv)
+            command = "%s < %s" % (command, shlex.quote(path))
         res = self._low_level_execute_command(
             command,
             in_data=to_bytes(script) if script is not None else None,
             executable="/bin/sh",
         )
-        return res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
+        rc, stdout, stderr = res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
+        if timeout and rc in TIMEOUT_RCS:
+            stderr = TIMEOUT_MARK + self._psql_timed_out(argv, timeout, appname)
+        return rc, stdout, stderr
+
+    def _psql_timed_out(self, argv, timeout, appname):
+        """After a timeout: ask the container's state, end the call's backend, word it."""
+        docker = shlex.quote(getattr(self, "_psql_docker_cli", "docker"))
+        container = getattr(self, "_psql_container", "?")
+        res = self._low_level_execute_command(
+            "timeout -k 2 5 %s inspect --type container --format '{{.State.Status}}' %s"
+            % (docker, shlex.quote(container)), executable="/bin/sh")
+        state = to_text(res.get("stdout", "")).strip() if res.get("rc") == 0 else None
+        if state == "running" and appname:
+            # The docker client was ended, not psql in the container: end its session too.
+            sql = ("SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity "
+                   "WHERE application_name = '%s'" % appname)
+            self._low_level_execute_command(
+                "timeout -k 2 10 %s exec -i %s psql -X -q -At -U %s -d postgres -c %s"
+                % (docker, shlex.quote(container), shlex.quote(argv[argv.index("-U") + 1]) if "-U" in argv
+                   else "postgres", shlex.quote(sql)), executable="/bin/sh")
+        database = argv[argv.index("-d") + 1] if "-d" in argv else "?"
+        return describe_timeout(container, database, timeout, state)
 
 
 class ActionModule(PsqlActionBase):

@@ -29,6 +29,14 @@ options:
       - The docker client on the docker host.
       - Defaults to C(preflight_target.docker_cli), then C(docker).
     type: str
+  timeout:
+    description:
+      - Seconds one C(docker exec … psql) call may take. When it is hit the call is ended on the
+        docker host (C(timeout -k 5)), its server session is terminated when the container still
+        answers, and the task fails saying what hung (a paused or stopped container, or a statement
+        that did not finish).
+      - Defaults to the variable C(db_runbooks_step_timeout), then 3600. C(0) means no limit.
+    type: int
 notes:
   - Runs C(docker exec -i <container> psql -X -v ON_ERROR_STOP=1) on the inventory host (the docker
     host) through its connection, so it works the same locally and over SSH; the PostgreSQL image

@@ -114,6 +114,35 @@ def build_psql_argv(container, login_user, database, docker_cli="docker",
     return argv
 
 
+def with_timeout(command, seconds, kill_after=5):
+    """Bound a shell command in time on the docker host (coreutils or busybox ``timeout``).
+
+    After *seconds* it gets SIGTERM, *kill_after* seconds later SIGKILL; the
+    exit status is then 124 (or 137).  0 or None leaves *command* unbounded.
+    """
+    if not seconds:
+        return command
+    return "timeout -k %d %d %s" % (int(kill_after), int(seconds), command)
+
+
+TIMEOUT_RCS = (124, 137)
+
+
+def describe_timeout(container, database, seconds, state=None):
+    """Word a psql call that did not finish in time, with what the container says of itself."""
+    if state == "paused":
+        why = "the container is paused: `docker unpause %s`, then run again" % container
+    elif state and state != "running":
+        why = "the container is %s: `docker start %s`, then run again" % (state, container)
+    elif state == "running":
+        why = ("the container runs, but the statement did not finish (a lock held by another session? "
+               "see pg_stat_activity); raise db_runbooks_step_timeout if it is only slow")
+    else:
+        why = "the docker engine did not answer either: check `docker info` on this host"
+    return ("psql in container %r (database %r) did not finish within %d s (db_runbooks_step_timeout) "
+            "and was ended: %s." % (container, database, int(seconds), why))
+
+
 def shell_join(argv):
     """Quote an argv for /bin/sh."""
     return " ".join(shlex.quote(str(a)) for a in argv)
@@ -171,12 +200,19 @@ def describe_failure(rc, stderr, container, database, login_user, source=None):
     """Word a failed ``docker exec … psql`` for an operator: what, where, what to do."""
     err = (stderr or "").strip()
     first = err.splitlines()[0] if err else "(no message)"
+    if rc in TIMEOUT_RCS and err.startswith("db_runbooks step timeout: "):
+        return err[len("db_runbooks step timeout: "):]
     if "No such container" in err:
         return (
             "container %r does not exist on this docker host: check the name with "
             "`docker ps --format '{{.Names}}'` and set db_runbooks_container." % container
         )
-    if "is not running" in err or "is paused" in err or "is restarting" in err:
+    if "is paused" in err:
+        return (
+            "container %r is paused (%s): `docker unpause %s`, then run again."
+            % (container, first, container)
+        )
+    if "is not running" in err or "is restarting" in err:
         return (
             "container %r is not running (%s): start it with `docker start %s`."
             % (container, first, container)
@@ -434,3 +470,51 @@ def privileges_statements(state, role, database, for_role, table_privileges=None
             if sequences and not schema.get("default_sequences"):
                 statements.append("%s GRANT %s ON SEQUENCES TO %s" % (head, ", ".join(sequences), who))
     return statements
+
+
+# --- Names the collection derives from a database name ------------------------
+
+# What the collection appends to a database name: the restore builds its new
+# copy as <db>__restore and keeps the old database aside as
+# <db>__old_YYYYMMDDTHHMMSSZ after the swap. (Verify's and the backup drill's
+# scratch databases are named independently of the database.)
+RESTORE_TEMP_SUFFIX = "__restore"
+RESTORE_OLD_SUFFIX_FORMAT = "__old_%Y%m%dT%H%M%SZ"
+RESTORE_OLD_SUFFIX_SHAPE = "__old_YYYYMMDDTHHMMSSZ"
+DATABASE_SUFFIXES = (RESTORE_TEMP_SUFFIX, RESTORE_OLD_SUFFIX_SHAPE)
+LONGEST_DATABASE_SUFFIX = max(DATABASE_SUFFIXES, key=len)
+# PostgreSQL keeps 63 bytes of a name (and silently cuts longer ones): 41.
+MAX_DATABASE_NAME = _MAX_IDENTIFIER - len(LONGEST_DATABASE_SUFFIX)
+
+# The collection's own names: a base and exactly one suffix. The stamp is
+# accepted as %Y%m%dT%H%M%SZ and as %Y%m%d_%H%M%S (lower case, which stays a
+# plain identifier).
+_DERIVED_NAME_RE = re.compile(
+    r"^(?P<base>[a-z_][a-z0-9_]*?)(?P<suffix>__restore|__old_[0-9]{8}(T[0-9]{6}Z|_[0-9]{6}))$")
+
+
+def database_name_problem(name):
+    """'' when *name* leaves room for every suffix the collection appends, else why not and the fix.
+
+    A name the collection made itself (<db>__restore, <db>__old_<stamp>: a base
+    and exactly one of its suffixes) is judged by the database it was made from.
+    """
+    m = _DERIVED_NAME_RE.match(name) if isinstance(name, str) else None
+    if m and len(name) <= _MAX_IDENTIFIER and not _DERIVED_NAME_RE.match(m.group("base")):
+        base = m.group("base")
+    else:
+        err = check_identifier(name, "database name")
+        if err:
+            return err
+        base = name
+    if len(base) <= MAX_DATABASE_NAME:
+        return ""
+    made = "" if base == name else " (made by the collection from %r)" % base
+    return (
+        "database name %r%s is %d characters; the collection appends %r (%d) to it during a restore, "
+        "so at most %d fit PostgreSQL's %d: rename it (ALTER DATABASE … RENAME TO a name of at most %d "
+        "characters, with the application stopped, then point its DATABASE_URL at the new name) or "
+        "restore it by hand with the guide's steps."
+        % (name, made, len(base), LONGEST_DATABASE_SUFFIX, len(LONGEST_DATABASE_SUFFIX),
+           MAX_DATABASE_NAME, _MAX_IDENTIFIER, MAX_DATABASE_NAME)
+    )
