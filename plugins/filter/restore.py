@@ -7,9 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fancai.db_runbooks.plugins.module_utils import _restore
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import restore_kept_name as _kept_name
 
 
 def restore_leftovers(rows, database, temp_name, legacy_old_name):
@@ -39,8 +42,14 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
     }
 
 
+def restore_kept_name(database):
+    """<database>__old_<YYYYMMDD_HHMMSS> for now (UTC): where a swap keeps the old database."""
+    return _kept_name(database, datetime.datetime.now(datetime.timezone.utc))
+
+
 class FilterModule(object):
     """Restore filters."""
 
     def filters(self):
-        return {"restore_leftovers": restore_leftovers, "restore_plan": restore_plan}
+        return {"restore_leftovers": restore_leftovers, "restore_plan": restore_plan,
+                "restore_kept_name": restore_kept_name}

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import RESTORE_OLD_SUFFIX_RE
+
 # Marks, in the database's comment, the state a restore leaves a database in
 # while it works; the next run recognises each one.
 MARK_TEMP = "fancai.db_runbooks restore in progress"
@@ -142,7 +144,7 @@ def swap_states(database, found, temp_name, legacy_old_name):
     did not make), legacy_old (the single ``<db>__old`` of earlier versions).
     """
     by_name = dict((r["name"], r) for r in found or [])
-    kept_re = re.compile(r"^%s__old_\d{8}_\d{6}$" % re.escape(database))
+    kept_re = re.compile(r"^%s%s$" % (re.escape(database), RESTORE_OLD_SUFFIX_RE))
     out = {"closed": False, "kept": [], "temp": False, "foreign": [], "legacy_old": False}
     live = by_name.get(database)
     if live and not live.get("allow_connections") and (live.get("comment") or "").startswith(MARK_CLOSED):

@@ -476,21 +476,26 @@ def privileges_statements(state, role, database, for_role, table_privileges=None
 
 # What the collection appends to a database name: the restore builds its new
 # copy as <db>__restore and keeps the old database aside as
-# <db>__old_YYYYMMDDTHHMMSSZ after the swap. (Verify's and the backup drill's
-# scratch databases are named independently of the database.)
+# <db>__old_YYYYMMDD_HHMMSS (UTC; lower case, so it stays a plain identifier)
+# after the swap. (Verify's and the backup drill's scratch databases are named
+# independently of the database.)
 RESTORE_TEMP_SUFFIX = "__restore"
-RESTORE_OLD_SUFFIX_FORMAT = "__old_%Y%m%dT%H%M%SZ"
-RESTORE_OLD_SUFFIX_SHAPE = "__old_YYYYMMDDTHHMMSSZ"
+RESTORE_OLD_SUFFIX_FORMAT = "__old_%Y%m%d_%H%M%S"
+RESTORE_OLD_SUFFIX_SHAPE = "__old_YYYYMMDD_HHMMSS"
+RESTORE_OLD_SUFFIX_RE = r"__old_[0-9]{8}_[0-9]{6}"
 DATABASE_SUFFIXES = (RESTORE_TEMP_SUFFIX, RESTORE_OLD_SUFFIX_SHAPE)
 LONGEST_DATABASE_SUFFIX = max(DATABASE_SUFFIXES, key=len)
-# PostgreSQL keeps 63 bytes of a name (and silently cuts longer ones): 41.
+# PostgreSQL keeps 63 bytes of a name (and silently cuts longer ones): 42.
 MAX_DATABASE_NAME = _MAX_IDENTIFIER - len(LONGEST_DATABASE_SUFFIX)
 
-# The collection's own names: a base and exactly one suffix. The stamp is
-# accepted as %Y%m%dT%H%M%SZ and as %Y%m%d_%H%M%S (lower case, which stays a
-# plain identifier).
+# The collection's own names: a base and exactly one suffix.
 _DERIVED_NAME_RE = re.compile(
-    r"^(?P<base>[a-z_][a-z0-9_]*?)(?P<suffix>__restore|__old_[0-9]{8}(T[0-9]{6}Z|_[0-9]{6}))$")
+    r"^(?P<base>[a-z_][a-z0-9_]*?)(?P<suffix>__restore|%s)$" % RESTORE_OLD_SUFFIX_RE)
+
+
+def restore_kept_name(database, when):
+    """The name the restore keeps *database* under after a swap at *when* (a UTC datetime)."""
+    return database + when.strftime(RESTORE_OLD_SUFFIX_FORMAT)
 
 
 def database_name_problem(name):

@@ -7,23 +7,24 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils import _runbook
 
 
 def test_limit_is_derived_from_the_longest_suffix():
-    assert R.LONGEST_DATABASE_SUFFIX == "__old_YYYYMMDDTHHMMSSZ"
-    assert len(R.LONGEST_DATABASE_SUFFIX) == 22
-    assert R.MAX_DATABASE_NAME == 63 - 22 == 41
+    assert R.LONGEST_DATABASE_SUFFIX == "__old_YYYYMMDD_HHMMSS"
+    assert len(R.LONGEST_DATABASE_SUFFIX) == 21
+    assert R.MAX_DATABASE_NAME == 63 - 21 == 42
     assert R.RESTORE_TEMP_SUFFIX in R.DATABASE_SUFFIXES
     import datetime
 
     stamp = datetime.datetime(2026, 11, 25, 3, 0, 0).strftime(R.RESTORE_OLD_SUFFIX_FORMAT)
-    assert stamp == "__old_20261125T030000Z" and len(stamp) == len(R.RESTORE_OLD_SUFFIX_SHAPE)
+    assert stamp == "__old_20261125_030000" and len(stamp) == len(R.RESTORE_OLD_SUFFIX_SHAPE)
+    assert R.restore_kept_name("bookreader_dev", datetime.datetime(2026, 11, 25, 3, 0, 0)) == \
+        "bookreader_dev__old_20261125_030000"
 
 
 @pytest.mark.parametrize("name", [
     "bookreader_dev",
     "a",
-    "a" * 41,
-    "a" * 41 + "__restore",                 # the restore's temporary copy of a name that fits
-    "a" * 41 + "__old_20261125T030000Z",    # 63: the old database kept aside
-    "a" * 41 + "__old_20261125_030000",     # the same stamp, lower case
+    "a" * 42,
+    "a" * 42 + "__restore",                 # the restore's temporary copy of a name that fits
+    "a" * 42 + "__old_20261125_030000",     # 63: the old database kept aside
     "a" * 10 + "__restore__restore",        # short: fits whatever it is
     "postgres",
 ])
@@ -32,26 +33,27 @@ def test_names_that_fit(name):
 
 
 @pytest.mark.parametrize("name, length", [
-    ("a" * 42, 42),
+    ("a" * 43, 43),
     ("a" * 63, 63),
     ("b" * 50, 50),
 ])
 def test_too_long_names_are_refused_with_the_fix(name, length):
     msg = R.database_name_problem(name)
     assert msg.startswith("database name %r is %d characters; " % (name, length))
-    assert "the collection appends '__old_YYYYMMDDTHHMMSSZ' (22) to it during a restore" in msg
-    assert "so at most 41 fit PostgreSQL's 63" in msg
+    assert "the collection appends '__old_YYYYMMDD_HHMMSS' (21) to it during a restore" in msg
+    assert "so at most 42 fit PostgreSQL's 63" in msg
     assert "rename it" in msg
 
 
 @pytest.mark.parametrize("name", [
-    "a" * 42 + "__restore",
-    "a" * 42 + "__old_20261125_030000",
+    "a" * 43 + "__restore",
+    "a" * 50 + "__restore",
 ])
 def test_derived_names_are_judged_by_their_base(name):
+    base = name[:-len("__restore")]
     msg = R.database_name_problem(name)
-    assert "made by the collection from %r" % ("a" * 42) in msg
-    assert "is 42 characters" in msg
+    assert "made by the collection from %r" % base in msg
+    assert "is %d characters" % len(base) in msg
 
 
 @pytest.mark.parametrize("name", [

@@ -24,8 +24,8 @@ HOLD = os.path.join(ROOT, "molecule", "locking", "hold.yml")
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp")
 BACKUPS = os.path.join(EPHEMERAL, "backups")
 SINCE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
-NAME_41 = "bookreader_" + "x" * 30
 NAME_42 = "bookreader_" + "x" * 31
+NAME_43 = "bookreader_" + "x" * 32
 
 
 def _env():
@@ -208,30 +208,30 @@ def test_a_killed_holder_frees_the_lock_within_two_seconds(inventory_vars, holde
 
 
 @pytest.mark.parametrize("book, extra", [
-    ("playbooks/restore.yml", ["db_runbooks_confirm_destroy=" + NAME_42]),
+    ("playbooks/restore.yml", ["db_runbooks_confirm_destroy=" + NAME_43]),
     ("playbooks/verify.yml", []),
     ("playbooks/backup.yml", []),
 ])
-def test_a_42_character_name_is_refused_before_anything_is_touched(inventory_vars, pg, book, extra):
+def test_a_43_character_name_is_refused_before_anything_is_touched(inventory_vars, pg, book, extra):
     c = inventory_vars["db_runbooks_container"]
     databases = pg.databases()
-    rc, out = run(book, c, "db_runbooks_database=" + NAME_42, *extra)
+    rc, out = run(book, c, "db_runbooks_database=" + NAME_43, *extra)
     assert rc != 0
-    assert ("database name '%s' is 42 characters; the collection appends '__old_YYYYMMDDTHHMMSSZ' (22) to it "
-            "during a restore, so at most 41 fit PostgreSQL's 63" % NAME_42) in out, out[-3000:]
+    assert ("database name '%s' is 43 characters; the collection appends '__old_YYYYMMDD_HHMMSS' (21) to it "
+            "during a restore, so at most 42 fit PostgreSQL's 63" % NAME_43) in out, out[-3000:]
     assert "Nothing was touched." in out
     assert pg.databases() == databases, "databases were created or dropped"
-    assert not os.path.exists(os.path.join(BACKUPS, NAME_42))
-    assert not infos(c, NAME_42), "a lock was taken for a name that was refused"
+    assert not os.path.exists(os.path.join(BACKUPS, NAME_43))
+    assert not infos(c, NAME_43), "a lock was taken for a name that was refused"
 
 
-def test_a_41_character_name_is_restored_and_rebuilt(inventory_vars, pg):
+def test_a_42_character_name_is_restored_and_rebuilt(inventory_vars, pg):
     c = inventory_vars["db_runbooks_container"]
-    rc, out = run("playbooks/restore.yml", c, "db_runbooks_database=" + NAME_41)
+    rc, out = run("playbooks/restore.yml", c, "db_runbooks_database=" + NAME_42)
     assert rc == 0, out[-3000:]
-    assert NAME_41 in pg.databases()
+    assert NAME_42 in pg.databases()
     # The rebuild is where the longest suffix is appended (the old database kept aside).
-    rc, out = run("playbooks/restore.yml", c, "db_runbooks_database=" + NAME_41, "db_runbooks_recreate=true",
-                  "db_runbooks_confirm_destroy=" + NAME_41)
+    rc, out = run("playbooks/restore.yml", c, "db_runbooks_database=" + NAME_42, "db_runbooks_recreate=true",
+                  "db_runbooks_confirm_destroy=" + NAME_42)
     assert rc == 0, out[-3000:]
-    assert pg.value("SELECT count(*) FROM alembic_version", NAME_41) == 1
+    assert pg.value("SELECT count(*) FROM alembic_version", NAME_42) == 1
