@@ -1,11 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) fancai.db_runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which backups a grandfather-father-son (GFS) policy keeps (documentation: retention.yml).
+"""Backup retention and history decisions (documentation: gfs_retention.yml,
+safety_retention.yml, backup_history.yml, backup_row_drop.yml).
 
-Pure: it looks at file names only (the UTC time stamp the backup role writes
-into each name), never at the disk, so the role's check mode and the unit
-tests see exactly what a real run would delete.
+* gfs_retention: which nightly backups a grandfather-father-son policy keeps;
+* safety_retention: which safety dumps (the restore's, in <series>/safety/)
+  an explicit prune removes: older than N days, never the newest;
+* backup_history: every backup of a series, both classes, newest first;
+* backup_row_drop: did the newest backup's row count fall against the one
+  before it (a nightly dump of a near-empty database after a rebuild)?
+
+Pure: they look at file names (the UTC time stamp the backup role writes into
+each name) and at manifest texts handed to them, never at the disk, so the
+role's check mode and the unit tests see exactly what a real run would do.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 import os
 import re
 
@@ -22,22 +31,49 @@ from ansible.errors import AnsibleFilterError
 # has passed its checks: a dump with both is "verified".
 SIDECARS = (".sha256", ".json")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-_SERIES_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
-_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}$")
+_SERIES_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}\Z")
+_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}\Z")
+
+
+SAFETY_SUBDIR = "safety"
 
 
 def backup_name_re(series, extension):
     """The names the backup role gives one series: <series>-<YYYYmmddTHHMMSSZ>.<extension>."""
-    return re.compile(r"^%s-(\d{8}T\d{6}Z)\.%s$" % (re.escape(series), re.escape(extension)))
+    return re.compile(r"^%s-(\d{8}T\d{6}Z)\.%s\Z" % (re.escape(series), re.escape(extension)))
 
 
-def _path(item):
+def safety_name_re(series):
+    """The names of a series' safety dumps: <series>-safety-<YYYYmmddTHHMMSSZ>.dump."""
+    return re.compile(r"^%s-safety-(\d{8}T\d{6}Z)\.dump\Z" % re.escape(series))
+
+
+def _parse_stamp(text):
+    try:
+        return datetime.datetime.strptime(text, STAMP_FORMAT)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_series(filter_name, series):
+    if not isinstance(series, str) or not _SERIES_RE.match(series):
+        raise AnsibleFilterError("%s: series %r is not a backup name prefix" % (filter_name, series))
+    return series
+
+
+def _path(item, filter_name="gfs_retention"):
     if isinstance(item, dict):
         item = item.get("path")
     if not isinstance(item, str) or not item:
         raise AnsibleFilterError(
-            "gfs_retention needs file paths (strings, or find results with a 'path'), got %r" % (item,))
+            "%s needs file paths (strings, or find results with a 'path'), got %r" % (filter_name, item))
     return item
+
+
+def _paths(files, filter_name):
+    if not isinstance(files, (list, tuple)):
+        raise AnsibleFilterError("%s needs a list of paths, got %s" % (filter_name, type(files).__name__))
+    return [_path(f, filter_name) for f in files]
 
 
 def _check_count(name, value):
@@ -157,10 +193,207 @@ def gfs_retention(files, series, extension="dump", daily=7, weekly=4, monthly=6)
     }
 
 
+def safety_retention(files, series, keep_days=30, now=None):
+    """Decide which safety dumps of one series an explicit prune removes.
+
+    files: every path in <backup_dir>/<series>/safety/ (strings or find results);
+    only <series>-safety-<UTC stamp>.dump take part (with their .sha256/.json),
+    anything else is returned in ``ignored`` and never deleted.
+    now: the current UTC time as YYYYmmddTHHMMSSZ (given, so the filter stays pure).
+
+    Rules: a safety dump is removed when its stamp is more than keep_days days
+    before now, except the newest safety dump and the newest verified one,
+    which are always kept (keep_days=0 keeps exactly those).
+    """
+    name = "safety_retention"
+    _check_series(name, series)
+    if isinstance(keep_days, bool) or not isinstance(keep_days, int) or keep_days < 0:
+        raise AnsibleFilterError("%s: keep_days must be a whole number of days >= 0, got %r" % (name, keep_days))
+    now_time = _parse_stamp(now)
+    if now_time is None:
+        raise AnsibleFilterError("%s: now must be a UTC time stamp YYYYmmddTHHMMSSZ, got %r" % (name, now))
+    present = set(_paths(files, name))
+    pattern = safety_name_re(series)
+
+    dumps = []
+    ignored = []
+    directories = set()
+    for path in sorted(present):
+        match = pattern.match(os.path.basename(path))
+        stamp = _parse_stamp(match.group(1)) if match else None
+        if stamp is None:
+            ignored.append(path)
+            continue
+        directories.add(os.path.dirname(path))
+        dumps.append({"path": path, "time": stamp, "verified": all(path + s in present for s in SIDECARS)})
+    if len(directories) > 1:
+        raise AnsibleFilterError(
+            "%s: safety dumps of series %r come from several directories (%s): "
+            "give the files of one directory" % (name, series, ", ".join(sorted(directories))))
+    sidecars = set(d["path"] + s for d in dumps for s in SIDECARS)
+    ignored = [p for p in ignored if p not in sidecars]
+
+    dumps.sort(key=lambda d: (d["time"], d["path"]), reverse=True)
+    verified = [d for d in dumps if d["verified"]]
+    cutoff = now_time - datetime.timedelta(days=keep_days)
+    reasons = {}
+    if dumps:
+        reasons[dumps[0]["path"]] = ["newest"]
+    if verified:
+        reasons.setdefault(verified[0]["path"], []).append("newest verified")
+    for d in dumps:
+        if d["time"] >= cutoff:
+            reasons.setdefault(d["path"], []).append("younger than %d days" % keep_days)
+
+    keep = [d["path"] for d in dumps if d["path"] in reasons]
+    delete = [d["path"] for d in dumps if d["path"] not in reasons]
+    delete_files = []
+    for path in delete:
+        delete_files.append(path)
+        delete_files.extend(path + s for s in SIDECARS if path + s in present)
+    return {
+        "keep": keep,
+        "delete": delete,
+        "delete_files": delete_files,
+        "reasons": reasons,
+        "newest": dumps[0]["path"] if dumps else None,
+        "newest_verified": verified[0]["path"] if verified else None,
+        "cutoff": cutoff.strftime(STAMP_FORMAT),
+        "ignored": ignored,
+    }
+
+
+def backup_history(files, directory, series):
+    """Every full backup of one series, both classes, newest first.
+
+    files: paths (strings or find results) from <directory> and <directory>/safety/;
+    nightly backups are <directory>/<series>-<stamp>.dump, safety dumps
+    <directory>/safety/<series>-safety-<stamp>.dump. Anything else is left out.
+    Each entry: path, file, class (nightly or safety), stamp, verified.
+    """
+    name = "backup_history"
+    _check_series(name, series)
+    if not isinstance(directory, str) or not directory.startswith("/"):
+        raise AnsibleFilterError("%s: directory must be an absolute path, got %r" % (name, directory))
+    directory = directory.rstrip("/") or "/"
+    present = set(_paths(files, name))
+    classes = (
+        (directory, "nightly", backup_name_re(series, "dump")),
+        (os.path.join(directory, SAFETY_SUBDIR), "safety", safety_name_re(series)),
+    )
+    history = []
+    for path in present:
+        parent, base = os.path.split(path)
+        for where, label, pattern in classes:
+            match = pattern.match(base) if parent == where else None
+            stamp = _parse_stamp(match.group(1)) if match else None
+            if stamp is not None:
+                history.append({
+                    "path": path,
+                    "file": base,
+                    "class": label,
+                    "stamp": match.group(1),
+                    "verified": all(path + s in present for s in SIDECARS),
+                })
+    history.sort(key=lambda b: (b["stamp"], b["class"] == "nightly", b["path"]), reverse=True)
+    return history
+
+
+def _manifest_rows(text):
+    """The total row count a manifest records (rows, or the sum of row_counts); None when unreadable."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    rows = data.get("rows")
+    if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0:
+        return rows
+    counts = data.get("row_counts")
+    if isinstance(counts, dict) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts.values()):
+        return sum(counts.values())
+    return None
+
+
+def _where_kept(entry):
+    if entry["class"] == "safety":
+        return ("a safety dump: scheduled retention never removes it; playbooks/prune_safety_dumps.yml "
+                "does after backup_safety_keep_days, never the newest one")
+    return "a nightly backup: retention keeps it while it fills a daily, weekly or monthly slot"
+
+
+def backup_row_drop(history, manifests, max_drop=0.5):
+    """Did the newest backup hold far fewer rows than the backup before it (either class)?
+
+    history: backup_history's list (newest first); only verified backups count.
+    manifests: {manifest path (<dump>.json): its text}; a backup whose manifest is
+    missing or has no row count is passed over (listed in ``skipped``).
+    max_drop: the fraction (0-1) of rows that may go before ``warn`` is true.
+    """
+    name = "backup_row_drop"
+    if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop <= 1:
+        raise AnsibleFilterError("%s: max_drop must be a fraction from 0 to 1, got %r" % (name, max_drop))
+    if not isinstance(history, (list, tuple)) or not all(isinstance(b, dict) and "path" in b for b in history):
+        raise AnsibleFilterError("%s needs backup_history's list, got %r" % (name, history))
+    if not isinstance(manifests, dict):
+        raise AnsibleFilterError("%s needs a dict of manifest path -> text, got %s" % (name, type(manifests).__name__))
+
+    result = {"checked": False, "warn": False, "newest": None, "previous": None, "drop": None,
+              "max_drop": max_drop, "skipped": [], "message": ""}
+    entries = []
+    for b in history:
+        if not b.get("verified"):
+            continue
+        entry = dict(b)
+        entry["rows"] = _manifest_rows(manifests.get(b["path"] + ".json"))
+        entries.append(entry)
+    if not entries:
+        result["message"] = "no verified backup to compare"
+        return result
+    newest = entries[0]
+    result["newest"] = newest
+    if newest["rows"] is None:
+        result["skipped"].append(newest["path"])
+        result["message"] = "the newest backup %s has no row count in its manifest: not compared" % newest["file"]
+        return result
+    previous = None
+    for entry in entries[1:]:
+        if entry["rows"] is None:
+            result["skipped"].append(entry["path"])
+            continue
+        previous = entry
+        break
+    if previous is None:
+        result["message"] = "no earlier backup with a row count to compare %s with" % newest["file"]
+        return result
+    result["previous"] = previous
+    result["checked"] = True
+    drop = (previous["rows"] - newest["rows"]) / float(previous["rows"]) if previous["rows"] > 0 else 0.0
+    result["drop"] = round(max(drop, 0.0), 4)
+    if drop > max_drop:
+        result["warn"] = True
+        result["message"] = (
+            "the newest backup %s (%s, %d rows) holds %.1f %% fewer rows than the one before it, %s (%s, %d rows), "
+            "more than backup_check_max_row_drop=%s allows. If the rows went on purpose, nothing is wrong; "
+            "if not, they are still in %s (%s)" % (
+                newest["file"], newest["class"], newest["rows"], drop * 100, previous["file"], previous["class"],
+                previous["rows"], max_drop, previous["path"], _where_kept(previous)))
+    else:
+        result["message"] = "%s holds %d rows (the backup before it, %s, %d)" % (
+            newest["file"], newest["rows"], previous["file"], previous["rows"])
+    return result
+
+
 class FilterModule(object):
     """Backup retention filters."""
 
     def filters(self):
         return {
             "gfs_retention": gfs_retention,
+            "safety_retention": safety_retention,
+            "backup_history": backup_history,
+            "backup_row_drop": backup_row_drop,
         }

@@ -6,9 +6,16 @@
 #
 #   db_runbooks_backup.sh --container C --database D --dir DIR [options]
 #
-#   --kind full|schema      full: pg_dump -Fc -> D-<UTC stamp>.dump (default)
+#   --kind full|schema      full: pg_dump -Fc -> S-<UTC stamp>.dump (default)
 #                           schema: pg_dump --schema-only -> schema_backup-<stamp>.sql,
 #                           and schema_backup.sql (a symlink) then points to it
+#   --series S              name of the series in file names (default: D); DIR is
+#                           the series' own directory (<backup_dir>/S)
+#   --class nightly|safety  nightly (default): DIR/S-<stamp>.dump; safety (full only):
+#                           DIR/safety/S-safety-<stamp>.dump, which no retention lists
+#   --timeout SECONDS       end the whole run after this long (21600): the docker exec
+#                           children are ended, the server sessions terminated, the
+#                           partial files removed, and the message says what hung
 #   --user ROLE             PostgreSQL role, through the container's socket (postgres)
 #   --docker CLI            docker client (docker)
 #   --compress Z            pg_dump -Z value: 0-9, or METHOD[:DETAIL] with pg_dump 16+ (1)
@@ -19,11 +26,20 @@
 #
 # Environment: DB_RUNBOOKS_ROW_COUNTS_SQL, a SELECT returning one column
 # "row_counts" (a JSON object table -> rows); run in the dump's own snapshot.
+# DB_RUNBOOKS_BACKUP_CONTEXT, a one-line JSON object written into the manifest
+# as "context" (a safety dump records which run made it and why).
+#
+# Every docker call is bounded in time (a docker exec that is running when its
+# container is paused waits for ever). pg_dump, pg_restore and the snapshot psql session run with
+# PGAPPNAME=db_runbooks_backup_<pid>, so a run that had to stop can end their
+# server sessions; when the container does not answer (paused), the name goes
+# to DIR/.stale_sessions and the next run ends those sessions first.
 #
 # What it does, in order (any failure removes every file this run started and
 # exits non-zero; earlier backups are never touched):
-#   1. lock DIR/.lock with flock, so two backups of one database never overlap;
-#      then remove what a killed run left (.*.partial, sidecars without a dump);
+#   1. lock DIR/.lock with flock, so two backups of one series never overlap;
+#      then remove what a killed run left (.*.partial, sidecars without a dump,
+#      server sessions of a run that timed out on a paused container);
 #   2. open a session that exports a REPEATABLE READ snapshot and reads, in it,
 #      the database size, server version, Alembic revision and row counts;
 #      pg_dump then dumps that very snapshot (--snapshot), so the counts in the
@@ -47,25 +63,38 @@ umask 077
 
 readonly MARKER="__db_runbooks_backup__"
 readonly MANIFEST_FORMAT="fancai.db_runbooks/backup-manifest/1"
+# application_name of every session this run opens (pg_dump, pg_restore, psql).
+readonly APPNAME="db_runbooks_backup_$$"
+# Seconds a docker call that should answer at once (inspect, a short psql) may take.
+readonly SHORT=15
 
 docker_cli=docker
 container=""
 login_user=postgres
 database=""
+series=""
 dir=""
 kind=full
+class=nightly
 compress=1
 lock_wait=0
 table_lock_timeout=""
 space_factor=1.0
+timeout_s=21600
 check_mode=false
 
-# Set as the run goes; the EXIT trap removes whatever is listed in $cleanup.
+# Set as the run goes; the EXIT trap removes whatever is listed in $cleanup and
+# ends the docker clients in $snap_pid and $child_pid.
 cleanup=()
 snap_pid=""
+child_pid=""
+bounded_rc=0
+sessions_opened=false
+locked=false
 stage=start
 tmp_err=""
 work=""
+deadline=0
 
 json_str() {
     # Quote a string for JSON: backslash, quote and control characters.
@@ -91,12 +120,23 @@ finish_failed() {
 
 usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
+end_client() {
+    # End a docker client this script started: TERM, then KILL after two seconds.
+    local pid=$1 _
+    [[ -n "$pid" ]] || return 0
+    kill "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 on_exit() {
     local rc=$?
-    if [[ -n "$snap_pid" ]]; then
-        kill "$snap_pid" 2>/dev/null || true
-        wait "$snap_pid" 2>/dev/null || true
-    fi
+    end_client "$child_pid"
+    end_client "$snap_pid"
     if (( rc != 0 )) && (( ${#cleanup[@]} > 0 )); then
         rm -f -- "${cleanup[@]}"
     fi
@@ -105,8 +145,110 @@ on_exit() {
     exit "$rc"
 }
 trap on_exit EXIT
-# A cancelled job (AWX "cancel", ssh hang-up, Ctrl-C) still runs the cleanup.
-trap 'stage=interrupted; finish_failed "interrupted by a signal: the partial files were removed, earlier backups are untouched"' HUP INT TERM
+
+left() {
+    # Whole seconds until the deadline, at least 1 (for read -t and timeout).
+    local r=$(( deadline - EPOCHSECONDS ))
+    (( r >= 1 )) || r=1
+    printf '%s' "$r"
+}
+
+container_state() {
+    # created, running, paused, restarting, exited, dead; "unknown" when docker does not answer.
+    local st
+    st=$(timeout -k 2 "$SHORT" "$docker_cli" inspect -f '{{.State.Status}}' "$container" 2>/dev/null) || st=""
+    printf '%s' "${st:-unknown}"
+}
+
+terminate_sessions() {
+    # End the server sessions with these application names; prints how many there were.
+    # Fails (non-zero) when the container does not answer within $SHORT seconds.
+    local names="" n
+    for n in "$@"; do
+        [[ "$n" =~ ^db_runbooks_backup_[0-9]+$ ]] && names+="${names:+, }'$n'"
+    done
+    [[ -n "$names" ]] || { printf '0'; return 0; }
+    timeout -k 2 "$SHORT" "$docker_cli" exec "$container" psql -X -q -A -t -v ON_ERROR_STOP=1 \
+        -U "$login_user" -d postgres -c \
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name IN ($names) AND pid <> pg_backend_pid()" \
+        2>/dev/null
+}
+
+stop_note=""
+stop_run() {
+    # A run that must stop (time limit, signal): end its server sessions while the
+    # container answers (pg_dump inside the container outlives its docker client),
+    # then its docker clients. $1 is the container's state. Sets $stop_note.
+    local state=$1 n=""
+    if $sessions_opened && [[ "$state" == running ]] && n=$(terminate_sessions "$APPNAME"); then
+        stop_note="its server sessions (application_name $APPNAME) were terminated"
+    elif $sessions_opened; then
+        if $locked; then printf '%s\n' "$APPNAME" >>"$dir/.stale_sessions" 2>/dev/null || true; fi
+        stop_note="its server sessions (application_name $APPNAME) could not be reached: the next backup of $series ends them, or run: docker exec $container psql -U $login_user -d postgres -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$APPNAME'\""
+    else
+        stop_note="no server session was open yet"
+    fi
+    end_client "$child_pid"; child_pid=""
+    end_client "$snap_pid"; snap_pid=""
+}
+
+timed_out() {
+    # The deadline passed. $1 container|local, $2 what was running (a noun: pg_dump,
+    # the full read ...), $3 bytes it had written (-1: not watched), $4 seconds
+    # since it last wrote.
+    local where=$1 what=$2 bytes=${3:--1} idle=${4:-0} state=running cause progress=""
+    [[ "$where" == local ]] || state=$(container_state)
+    stop_run "$state"
+    (( bytes < 0 )) || progress=" ($what had written $bytes bytes, the last of them $idle s before)"
+    case "$state" in
+        paused) cause="container $container is paused: \`docker unpause $container\`, then run the backup again$progress" ;;
+        running)
+            if [[ "$where" == local ]]; then
+                cause="$what did not finish on $(uname -n): is the backup disk answering?"
+            elif (( bytes >= 0 && idle >= 5 )); then
+                cause="$what made no progress for $idle s ($bytes bytes written): look in pg_stat_activity for what blocks it"
+            elif (( bytes >= 0 )); then
+                cause="$what was still writing ($bytes bytes so far): the database needs a larger backup_timeout"
+            else
+                cause="it did not finish; raise backup_timeout if the database is that big, or look in pg_stat_activity for what blocks it"
+            fi ;;
+        unknown) cause="docker did not say within ${SHORT} s what state container $container is in$progress" ;;
+        *) cause="container $container is $state$progress" ;;
+    esac
+    finish_failed "backup of $database stopped after backup_timeout=${timeout_s}s, during $what: $cause. The docker exec clients were ended; $stop_note. The partial file was removed; earlier backups in $dir are untouched"
+}
+
+run_bounded() {
+    # run_bounded container|local WHAT IN OUT CMD...: runs CMD <IN >OUT 2>$tmp_err in
+    # the background and watches it (and the size of OUT) until it ends, its exit
+    # status then in $bounded_rc, or until the deadline (timed_out, which exits).
+    local where=$1 what=$2 in=$3 out=$4 size last_size=-1 last_change=$EPOCHSECONDS nap=0.05
+    shift 4
+    "$@" <"$in" >"$out" 2>"$tmp_err" &
+    child_pid=$!
+    while kill -0 "$child_pid" 2>/dev/null; do
+        if [[ "$out" != /dev/null ]]; then
+            size=$(stat -c %s -- "$out" 2>/dev/null) || size=0
+            if (( size != last_size )); then last_size=$size; last_change=$EPOCHSECONDS; fi
+        fi
+        (( EPOCHSECONDS < deadline )) || timed_out "$where" "$what" "$last_size" $(( EPOCHSECONDS - last_change ))
+        sleep "$nap"
+        case "$nap" in 0.05) nap=0.2 ;; 0.2) nap=0.5 ;; *) nap=1 ;; esac
+    done
+    bounded_rc=0
+    wait "$child_pid" 2>/dev/null || bounded_rc=$?
+    child_pid=""
+}
+
+# A cancelled job (AWX "cancel", ssh hang-up, Ctrl-C) still ends the dump's
+# sessions and runs the cleanup.
+on_signal() {
+    trap '' HUP INT TERM
+    stage=interrupted
+    stop_run "$(container_state)"
+    finish_failed "interrupted by a signal: $stop_note; the partial files were removed, earlier backups are untouched"
+}
+trap on_signal HUP INT TERM
 
 now() { date -u +%s.%N; }
 seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -118,50 +260,78 @@ while (( $# > 0 )); do
         --container) container=$2; shift 2 ;;
         --user) login_user=$2; shift 2 ;;
         --database) database=$2; shift 2 ;;
+        --series) series=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
         --kind) kind=$2; shift 2 ;;
+        --class) class=$2; shift 2 ;;
         --compress) compress=$2; shift 2 ;;
         --lock-wait) lock_wait=$2; shift 2 ;;
         --table-lock-timeout) table_lock_timeout=$2; shift 2 ;;
         --space-factor) space_factor=$2; shift 2 ;;
+        --timeout) timeout_s=$2; shift 2 ;;
         --check) check_mode=true; shift ;;
         -h | --help) usage ;;
         *) say "unknown option: $1"; usage ;;
     esac
 done
+series=${series:-$database}
 
 stage=inputs
+[[ -n "${EPOCHSECONDS:-}" ]] || finish_failed "bash 5 or newer is needed on the docker host $(uname -n) (this is $BASH_VERSION)"
 [[ "$container" =~ ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$ ]] \
     || finish_failed "--container '$container' is not a docker container name"
 [[ "$database" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] \
     || finish_failed "--database '$database' is not a plain PostgreSQL identifier"
+[[ "$series" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] \
+    || finish_failed "--series '$series' is not a plain identifier (it names the files)"
 [[ "$login_user" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] \
     || finish_failed "--user '$login_user' is not a plain PostgreSQL role name"
-[[ "$dir" == /* && "$dir" != *'/../'* && "$dir" != *'/..' ]] \
-    || finish_failed "--dir '$dir' must be an absolute path without '..'"
+[[ "$dir" =~ ^/[A-Za-z0-9._/-]*$ && "$dir" != *'/../'* && "$dir" != *'/..' ]] \
+    || finish_failed "--dir '$dir' must be an absolute path of letters, digits and . _ - / without '..'"
 [[ "$kind" == full || "$kind" == schema ]] || finish_failed "--kind must be full or schema, not '$kind'"
+[[ "$class" == nightly || "$class" == safety ]] || finish_failed "--class must be nightly or safety, not '$class'"
+[[ "$class" == nightly || "$kind" == full ]] || finish_failed "--class safety takes a full dump only, not --kind $kind"
 [[ "$compress" =~ ^([0-9]|(none|gzip|lz4|zstd)(:[a-z0-9=,_-]+)?)$ ]] \
     || finish_failed "--compress '$compress' is not a pg_dump -Z value (0-9, or gzip|lz4|zstd[:level] with pg_dump 16+)"
 [[ "$lock_wait" =~ ^[0-9]+$ ]] || finish_failed "--lock-wait '$lock_wait' is not a number of seconds"
+if ! [[ "$timeout_s" =~ ^[0-9]+$ ]] || (( timeout_s == 0 )); then
+    finish_failed "--timeout '$timeout_s' is not a number of seconds > 0"
+fi
 [[ -z "$table_lock_timeout" || "$table_lock_timeout" =~ ^[0-9]+(ms|s|min|h)?$ ]] \
     || finish_failed "--table-lock-timeout '$table_lock_timeout' is not a PostgreSQL duration such as 10min"
 [[ "$space_factor" =~ ^[0-9]+(\.[0-9]+)?$ ]] || finish_failed "--space-factor '$space_factor' is not a number"
+context=${DB_RUNBOOKS_BACKUP_CONTEXT:-}
+[[ -z "$context" || ( "$context" == '{'*'}' && "$context" != *$'\n'* ) ]] \
+    || finish_failed "DB_RUNBOOKS_BACKUP_CONTEXT must be a JSON object on one line"
+# EPOCHSECONDS is whole seconds: +1 so that the limit is never shorter than asked.
+deadline=$(( EPOCHSECONDS + timeout_s + 1 ))
 
-for tool in "$docker_cli" flock sha256sum stat sync awk date; do
+for tool in "$docker_cli" flock sha256sum stat sync awk date timeout; do
     command -v "$tool" >/dev/null 2>&1 \
         || finish_failed "'$tool' is not installed on the docker host $(uname -n) (flock comes with util-linux, the others with coreutils/gawk)"
 done
 tmp_err=$(mktemp)
+work=$(mktemp -d)
+
+if [[ "$class" == safety ]]; then out_dir="$dir/safety"; else out_dir=$dir; fi
 
 # ---------------------------------------------------------------- 1. lock
+stage=container
+# A paused container accepts no new docker exec and freezes a running one: say so
+# now instead of at the deadline.
+if [[ "$(container_state)" == paused ]]; then
+    finish_failed "container $container is paused: \`docker unpause $container\`, then run the backup again. Nothing was written"
+fi
+
 stage=lock
 lock_busy=false
-space_dir=$dir
-if [[ ! -d "$dir" ]]; then
+space_dir=$out_dir
+if [[ ! -d "$out_dir" ]]; then
     # Only --check gets here without the directory (the role creates it first).
-    $check_mode || finish_failed "backup directory $dir does not exist on $(uname -n)"
+    $check_mode || finish_failed "backup directory $out_dir does not exist on $(uname -n)"
     while [[ ! -d "$space_dir" ]]; do space_dir=$(dirname "$space_dir"); done
-else
+fi
+if [[ -d "$dir" ]]; then
     [[ -w "$dir" ]] || finish_failed "backup directory $dir is not writable by $(id -un) on $(uname -n)"
     if $check_mode; then
         # Look at the lock without creating it: check mode writes nothing.
@@ -170,46 +340,74 @@ else
             if flock -n 9; then flock -u 9; else lock_busy=true; fi
             exec 9<&-
         fi
-    elif ! { exec 9>>"$dir/.lock" && flock -w "$lock_wait" 9; }; then
-        finish_failed "another backup of $database is running (it holds $dir/.lock; waited ${lock_wait}s): nothing was written. Let it finish, or raise backup_lock_wait"
+    else
+        lock_for=$lock_wait
+        (( lock_for <= $(left) )) || lock_for=$(left)
+        if ! { exec 9>>"$dir/.lock" && flock -w "$lock_for" 9; }; then
+            finish_failed "another backup of $series is running (it holds $dir/.lock; waited ${lock_for}s): nothing was written. Let it finish, or raise backup_lock_wait"
+        fi
+        locked=true
     fi
 fi
 
 stale=()
+ended_stale=0
 if ! $check_mode; then
     # We hold the lock: any partial file here is from a run that was killed
     # (SIGKILL, power loss), and a checksum or manifest without its dump is from
     # a run killed between renames. Neither can belong to a running backup.
     shopt -s nullglob
-    for f in "$dir"/.*.partial; do stale+=("$f"); done
-    for f in "$dir"/*.dump.sha256 "$dir"/*.dump.json "$dir"/schema_backup-*.sql.sha256 "$dir"/schema_backup-*.sql.json; do
-        [[ -e "${f%.*}" ]] || stale+=("$f")
+    for d in "$dir" "$dir/safety"; do
+        for f in "$d"/.*.partial; do stale+=("$f"); done
+        for f in "$d"/*.dump.sha256 "$d"/*.dump.json "$d"/schema_backup-*.sql.sha256 "$d"/schema_backup-*.sql.json; do
+            [[ -e "${f%.*}" ]] || stale+=("$f")
+        done
     done
     shopt -u nullglob
     (( ${#stale[@]} == 0 )) || { say "removing leftovers of an interrupted run: ${stale[*]}"; rm -f -- "${stale[@]}"; }
+
+    # Sessions a run that timed out on a paused container could not end: a
+    # pg_dump whose client is gone goes on inside the container, holding its
+    # snapshot and its table locks, until its session is terminated.
+    if [[ -s "$dir/.stale_sessions" ]]; then
+        mapfile -t stale_names <"$dir/.stale_sessions"
+        if ended_stale=$(terminate_sessions "${stale_names[@]}") && [[ "$ended_stale" =~ ^[0-9]+$ ]]; then
+            say "terminated $ended_stale server session(s) left by a run that timed out (${stale_names[*]})"
+            rm -f -- "$dir/.stale_sessions"
+        else
+            say "could not reach the sessions left by a run that timed out (${stale_names[*]}): the next run tries again"
+            ended_stale=0
+        fi
+    fi
 fi
 
 # ---------------------------------------------------------------- 2. snapshot session
 # The backup is named after the moment its snapshot is taken (UTC), which is
 # also the manifest's "started". Two runs in one second (a safety dump right
 # after the nightly one) must not share a name: wait for the next second.
+name_for() {
+    case "$kind/$class" in
+        full/nightly) echo "$series-$1.dump" ;;
+        full/safety) echo "$series-safety-$1.dump" ;;
+        *) echo "schema_backup-$1.sql" ;;
+    esac
+}
 t_start=$(now)
-name_for() { if [[ "$kind" == full ]]; then echo "$database-$1.dump"; else echo "schema_backup-$1.sql"; fi; }
 name=$(name_for "$(date -u -d "@${t_start%.*}" +%Y%m%dT%H%M%SZ)")
-while [[ -e "$dir/$name" ]]; do
+while [[ -e "$out_dir/$name" ]]; do
     sleep 1
     t_start=$(now)
     name=$(name_for "$(date -u -d "@${t_start%.*}" +%Y%m%dT%H%M%SZ)")
 done
-final="$dir/$name"
+final="$out_dir/$name"
 
 stage=session
 # One psql session, kept open through fifos while pg_dump runs: it exports the
 # snapshot pg_dump imports. A write to it after psql died must fail, not kill us.
 trap '' PIPE
-work=$(mktemp -d)
 mkfifo "$work/in" "$work/out"
-"$docker_cli" exec -i "$container" psql -X -q -A -t -F $'\x1f' -v ON_ERROR_STOP=1 \
+sessions_opened=true
+"$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" psql -X -q -A -t -F $'\x1f' -v ON_ERROR_STOP=1 \
     -U "$login_user" -d "$database" <"$work/in" >"$work/out" 2>"$tmp_err" &
 snap_pid=$!
 exec 7>"$work/in" 8<"$work/out"
@@ -221,20 +419,32 @@ session_failed() {
         finish_failed "container $container does not exist on $(uname -n): check db_runbooks_container"
     elif [[ "$why" == *"is not running"* ]]; then
         finish_failed "container $container is not running: start it with 'docker start $container'"
+    elif [[ "$why" == *"is paused"* ]]; then
+        finish_failed "container $container is paused: \`docker unpause $container\`, then run the backup again. Nothing was kept"
     elif [[ "$why" == *"database \"$database\" does not exist"* ]]; then
         finish_failed "database $database does not exist in container $container: check backup_database (or db_runbooks_database)"
     fi
     finish_failed "could not $1 in database $database (container $container): ${why:-psql ended without a message}"
 }
 
+session_read() {
+    # session_read VERB DOING VAR...: one line of the snapshot session's answer, before
+    # the deadline. VERB names the step for a failure ("count rows"), DOING for a timeout.
+    local verb=$1 doing=$2 rc=0
+    shift 2
+    IFS=$'\x1f' read -r -t "$(left)" "$@" <&8 || rc=$?
+    (( rc <= 128 )) || timed_out container "the snapshot session (psql) $doing"
+    (( rc == 0 )) || session_failed "$verb"
+}
+
+snapshot="" database_size="" server_version_num="" server_version="" alembic_revision=""
 # Fields come back separated by \x1f (never part of a version string or a
 # revision id); NULL comes back empty.
 alembic_sql="CASE WHEN to_regclass('alembic_version') IS NULL THEN NULL ELSE (xpath('/row/v/text()', query_to_xml('SELECT string_agg(version_num, '','' ORDER BY version_num) AS v FROM alembic_version', false, true, '')))[1]::text END"
 printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
     "SELECT pg_export_snapshot(), pg_database_size(current_database()), current_setting('server_version_num'), current_setting('server_version'), coalesce($alembic_sql, '');" >&7 \
     || session_failed "open a session"
-IFS=$'\x1f' read -r snapshot database_size server_version_num server_version alembic_revision <&8 \
-    || session_failed "open a session"
+session_read "open a session" "exporting the snapshot" snapshot database_size server_version_num server_version alembic_revision
 [[ -n "$snapshot" && "$database_size" =~ ^[0-9]+$ && "$server_version_num" =~ ^[0-9]+$ ]] \
     || finish_failed "unexpected answer from psql: snapshot '$snapshot', size '$database_size'"
 
@@ -244,33 +454,37 @@ read -r avail_blocks block_size < <(stat -f -c '%a %S' "$space_dir")
 free_bytes=$(( avail_blocks * block_size ))
 required_bytes=$(awk -v s="$database_size" -v f="$space_factor" 'BEGIN { printf "%.0f", s * f }')
 if (( free_bytes < required_bytes )); then
-    finish_failed "not enough space for a backup of $database in $dir: $free_bytes bytes free, $required_bytes needed ($space_factor x pg_database_size $database_size). Nothing was written; free some space, move backup_dir, or lower backup_space_factor if your dumps compress well"
+    finish_failed "not enough space for a backup of $database in $out_dir: $free_bytes bytes free, $required_bytes needed ($space_factor x pg_database_size $database_size). Nothing was written; free some space, move backup_dir, or lower backup_space_factor if your dumps compress well"
 fi
 
 
 if $check_mode; then
-    printf '%s {"changed": false, "check_mode": true, "kind": %s, "database": %s, "path": %s, "database_size": %s, "free_bytes": %s, "required_bytes": %s, "lock_busy": %s, "server_version": %s}\n' \
-        "$MARKER" "$(json_str "$kind")" "$(json_str "$database")" "$(json_str "$final")" "$database_size" \
-        "$free_bytes" "$required_bytes" "$lock_busy" "$(json_str "$server_version")"
+    printf '%s {"changed": false, "check_mode": true, "kind": %s, "class": %s, "series": %s, "database": %s, "path": %s, "database_size": %s, "free_bytes": %s, "required_bytes": %s, "lock_busy": %s, "server_version": %s}\n' \
+        "$MARKER" "$(json_str "$kind")" "$(json_str "$class")" "$(json_str "$series")" "$(json_str "$database")" \
+        "$(json_str "$final")" "$database_size" "$free_bytes" "$required_bytes" "$lock_busy" "$(json_str "$server_version")"
     exit 0
 fi
 
 row_counts=null
+rows=null
 if [[ "$kind" == full && -n "${DB_RUNBOOKS_ROW_COUNTS_SQL:-}" ]]; then
     stage=row_counts
     sql=${DB_RUNBOOKS_ROW_COUNTS_SQL%;*}
-    printf 'SELECT row_counts FROM (%s) AS q;\n' "$sql" >&7 || session_failed "count rows"
-    IFS= read -r row_counts <&8 || session_failed "count rows"
-    [[ "$row_counts" == '{'*'}' ]] || finish_failed "row counts are not a JSON object: $row_counts"
+    printf 'SELECT q.row_counts, (SELECT coalesce(sum(e.value::bigint), 0) FROM json_each_text(q.row_counts::json) AS e) FROM (%s) AS q;\n' "$sql" >&7 \
+        || session_failed "count rows"
+    session_read "count rows" "counting the rows of every table" row_counts rows
+    [[ "$row_counts" == '{'*'}' && "$rows" =~ ^[0-9]+$ ]] || finish_failed "row counts are not a JSON object: $row_counts"
 fi
 
 stage=pg_dump_version
-pg_dump_version=$("$docker_cli" exec "$container" pg_dump --version 2>"$tmp_err") \
-    || session_failed "run pg_dump --version"
+run_bounded container "pg_dump --version" /dev/null "$work/version" \
+    "$docker_cli" exec "$container" pg_dump --version
+(( bounded_rc == 0 )) || session_failed "run pg_dump --version"
+pg_dump_version=$(<"$work/version")
 
 # ---------------------------------------------------------------- 4. dump
 stage=pg_dump
-partial="$dir/.$name.partial"
+partial="$out_dir/.$name.partial"
 cleanup+=("$partial")
 dump_args=(-U "$login_user" -d "$database" --snapshot="$snapshot")
 if [[ "$kind" == full ]]; then
@@ -282,22 +496,25 @@ fi
 
 t_dump=$(now)
 say "dumping $database from $container into $partial"
-dump_rc=0
-"$docker_cli" exec "$container" pg_dump "${dump_args[@]}" >"$partial" 2>"$tmp_err" || dump_rc=$?
+run_bounded container pg_dump /dev/null "$partial" \
+    "$docker_cli" exec -e "PGAPPNAME=$APPNAME" "$container" pg_dump "${dump_args[@]}"
+dump_rc=$bounded_rc
 t_dumped=$(now)
 if (( dump_rc != 0 )); then
     why=$(tail -n 5 "$tmp_err" | tr '\n' ' ' | sed 's/ *$//')
-    running=$("$docker_cli" inspect -f '{{.State.Running}}' "$container" 2>/dev/null || echo missing)
-    if [[ "$running" == true && "$why" =~ terminating\ connection|server\ closed\ the\ connection|connection\ to\ server.*lost ]]; then
+    state=$(container_state)
+    if [[ "$state" == running && "$why" =~ terminating\ connection|server\ closed\ the\ connection|connection\ to\ server.*lost ]]; then
         # The server went away under pg_dump: a container being stopped says
         # so a moment later. Give it ten seconds to tell which it is.
         for _ in $(seq 1 20); do
             sleep 0.5
-            running=$("$docker_cli" inspect -f '{{.State.Running}}' "$container" 2>/dev/null || echo missing)
-            [[ "$running" == true ]] || break
+            state=$(container_state)
+            [[ "$state" == running ]] || break
         done
     fi
-    if [[ "$running" != true ]]; then
+    if [[ "$state" == paused ]]; then
+        finish_failed "container $container was paused while pg_dump of $database was running (exit $dump_rc${why:+: $why}): \`docker unpause $container\`, then run the backup again. The partial file was removed; earlier backups in $dir are untouched"
+    elif [[ "$state" != running ]]; then
         finish_failed "container $container stopped while pg_dump of $database was running (exit $dump_rc${why:+: $why}): start it with 'docker start $container' and run the backup again. The partial file was removed; earlier backups in $dir are untouched"
     fi
     finish_failed "pg_dump of $database in container $container failed (exit $dump_rc): ${why:-no message}. The partial file was removed; earlier backups in $dir are untouched"
@@ -306,23 +523,31 @@ fi
 # The exported snapshot is no longer needed: pg_dump imported it at its start.
 printf 'COMMIT;\n\\q\n' >&7 || true
 exec 7>&- 8<&-
-wait "$snap_pid" 2>/dev/null || true
+# psql ends on the \q (or on the closed input); a client that does not is ended.
+for _ in $(seq 1 50); do kill -0 "$snap_pid" 2>/dev/null || break; sleep 0.1; done
+end_client "$snap_pid"
 snap_pid=""
 
 # ---------------------------------------------------------------- 5. durability and full read
 stage=fsync
-sync -- "$partial" || finish_failed "could not fsync $partial"
+run_bounded local "the fsync of $partial" /dev/null /dev/null sync -- "$partial"
+(( bounded_rc == 0 )) || finish_failed "could not fsync $partial"
 
 stage=verify
 checks=('"pg_dump"')
 toc_entries=null
 if [[ "$kind" == full ]]; then
-    if ! "$docker_cli" exec -i "$container" pg_restore -f /dev/null <"$partial" 2>"$tmp_err"; then
+    run_bounded container "the full read (pg_restore -f /dev/null)" "$partial" /dev/null \
+        "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore -f /dev/null
+    if (( bounded_rc != 0 )); then
         finish_failed "the dump of $database failed the full read (pg_restore -f /dev/null): $(tail -n 3 "$tmp_err" | tr '\n' ' ')- it is truncated or corrupt and was removed; earlier backups in $dir are untouched"
     fi
     checks+=('"full_read"')
-    toc_entries=$("$docker_cli" exec -i "$container" pg_restore --list <"$partial" 2>"$tmp_err" | { grep -c '^[0-9]' || true; })
-    (( toc_entries > 0 )) || finish_failed "the dump of $database has an empty table of contents: $(tr '\n' ' ' <"$tmp_err")"
+    run_bounded container "pg_restore --list" "$partial" "$work/toc" \
+        "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore --list
+    toc_entries=$(grep -c '^[0-9]' "$work/toc" || true)
+    (( bounded_rc == 0 && toc_entries > 0 )) \
+        || finish_failed "the dump of $database has an empty table of contents: $(tr '\n' ' ' <"$tmp_err")"
     checks+=('"toc"')
 else
     # A plain dump has no table of contents to read; pg_dump ends it with this
@@ -336,23 +561,26 @@ fi
 t_verified=$(now)
 
 stage=checksum
-sha256=$(sha256sum -- "$partial" | awk '{ print $1 }')
-[[ "$sha256" =~ ^[0-9a-f]{64}$ ]] || finish_failed "sha256sum did not give a checksum for $partial"
+run_bounded local "sha256sum of $partial" /dev/null "$work/sha256" sha256sum -- "$partial"
+sha256=$(awk '{ print $1 }' "$work/sha256")
+[[ "$bounded_rc" == 0 && "$sha256" =~ ^[0-9a-f]{64}$ ]] || finish_failed "sha256sum did not give a checksum for $partial"
 checks+=('"sha256"')
 size=$(stat -c %s -- "$partial")
 t_end=$(now)
 
 # ---------------------------------------------------------------- 6. sidecars, rename
-stage=write
+stage="write"
 checks_json=$(IFS=,; printf '[%s]' "${checks[*]}")
-fields=$(printf '"kind": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "row_counts": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "container": %s, "host": %s' \
-    "$(json_str "$kind")" "$(json_str "$database")" "$(json_str "$name")" "$(json_str "$final")" "$size" \
+fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "rows": %s, "row_counts": %s, "context": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "container": %s, "host": %s' \
+    "$(json_str "$kind")" "$(json_str "$class")" "$(json_str "$series")" "$(json_str "$database")" \
+    "$(json_str "$name")" "$(json_str "$final")" "$size" \
     "$(json_str "$sha256")" "$(if [[ "$kind" == full ]]; then json_str "$compress"; else echo null; fi)" \
     "$(json_str "$(if [[ "$kind" == full ]]; then echo custom; else echo plain-schema-only; fi)")" \
     "$database_size" "$(json_str "$server_version")" "$server_version_num" \
     "$(json_str "$pg_dump_version")" \
     "$(if [[ -z "$alembic_revision" ]]; then echo null; else json_str "$alembic_revision"; fi)" \
-    "$toc_entries" "$row_counts" "$(json_str "$(iso_utc "$t_start")")" "$(json_str "$(iso_utc "$t_end")")" \
+    "$toc_entries" "$rows" "$row_counts" "${context:-null}" \
+    "$(json_str "$(iso_utc "$t_start")")" "$(json_str "$(iso_utc "$t_end")")" \
     "$(seconds_between "$t_start" "$t_end")" "$(seconds_between "$t_dump" "$t_dumped")" \
     "$(seconds_between "$t_dumped" "$t_verified")" "$(seconds_between "$t_verified" "$t_end")" \
     "$checks_json" "$(json_str "$container")" "$(json_str "$(uname -n)")")
@@ -376,9 +604,9 @@ if [[ "$kind" == schema ]]; then
     ln -sfn -- "$name" "$dir/.schema_backup.sql.partial"
     mv -f -T -- "$dir/.schema_backup.sql.partial" "$dir/schema_backup.sql"
 fi
-sync -- "$dir"
+sync -- "$out_dir" "$dir"
 cleanup=()
 
 stale_json=$(if (( ${#stale[@]} > 0 )); then printf '%s\n' "${stale[@]}" | while IFS= read -r f; do json_str "$f"; echo; done | paste -sd, -; fi)
-printf '%s {"changed": true, "failed": false, "verified": true, "manifest": %s, "sha256_file": %s, "removed_leftovers": [%s], "free_bytes": %s, "required_bytes": %s, %s}\n' \
-    "$MARKER" "$(json_str "$final.json")" "$(json_str "$final.sha256")" "$stale_json" "$free_bytes" "$required_bytes" "$fields"
+printf '%s {"changed": true, "failed": false, "verified": true, "manifest": %s, "sha256_file": %s, "removed_leftovers": [%s], "terminated_stale_sessions": %s, "free_bytes": %s, "required_bytes": %s, %s}\n' \
+    "$MARKER" "$(json_str "$final.json")" "$(json_str "$final.sha256")" "$stale_json" "$ended_stale" "$free_bytes" "$required_bytes" "$fields"
