@@ -46,6 +46,7 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._run_lock impor
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
     check_container_name,
     check_identifier,
+    database_family,
     shell_join,
 )
 
@@ -122,7 +123,9 @@ class ActionModule(ActionBase):
                 "wait=%d and max_seconds=%d: wait is 0 (refuse at once) or more seconds, max_seconds "
                 "at least 1 (the default is %d, 6 h)." % (args["wait"], args["max_seconds"], DEFAULT_MAX_SECONDS))
 
-        database = args["database"]
+        # The lock is the family's: <db>__restore and <db>__old_<stamp> share <db>'s,
+        # so the restore's own steps on its copies pass through its lock.
+        database = database_family(args["database"])
         mode = args["mode"]
         run = _controller_run()
         key = lock_key(container, database)

@@ -498,6 +498,19 @@ def restore_kept_name(database, when):
     return database + when.strftime(RESTORE_OLD_SUFFIX_FORMAT)
 
 
+def database_family(name):
+    """The database a name belongs to: *name* itself, or the base of a name the collection made.
+
+    bookreader_dev__restore and bookreader_dev__old_20261202_030000 belong to
+    bookreader_dev: the run lock is taken on the family, so a restore that holds
+    it covers the copies it makes, and nothing else acts on them meanwhile.
+    """
+    m = _DERIVED_NAME_RE.match(name) if isinstance(name, str) else None
+    if m and not _DERIVED_NAME_RE.match(m.group("base")):
+        return m.group("base")
+    return name
+
+
 def database_name_problem(name):
     """'' when *name* leaves room for every suffix the collection appends, else why not and the fix.
 

@@ -49,7 +49,10 @@ options:
       - Defaults to C(preflight_target.container), set by the role P(fancai.db_runbooks.preflight#role).
     type: str
   database:
-    description: The database the run acts on.
+    description:
+      - The database the run acts on.
+      - A name the collection derives from a database (C(<db>__restore), C(<db>__old_<stamp>)) takes
+        the lock of that database, so a restore that holds it covers the copies it makes.
     type: str
     required: true
   mode:

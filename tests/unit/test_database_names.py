@@ -76,3 +76,15 @@ def test_not_an_identifier_says_so():
 
 def test_filter_is_the_same_function():
     assert FilterModule().filters()["database_name_problem"] is R.database_name_problem
+
+
+@pytest.mark.parametrize("name, family", [
+    ("bookreader_dev", "bookreader_dev"),
+    ("bookreader_dev__restore", "bookreader_dev"),
+    ("bookreader_dev__old_20261202_030000", "bookreader_dev"),
+    ("bookreader_dev__old", "bookreader_dev__old"),        # not a name the collection makes now
+    ("a__restore__restore", "a__restore__restore"),        # two suffixes: not ours
+    ("postgres", "postgres"),
+])
+def test_database_family(name, family):
+    assert R.database_family(name) == family
