@@ -22,4 +22,4 @@ def test_refused_stamp_kept_rows(pg):
 
 
 def test_no_scratch_database_left(pg):
-    assert not [d for d in pg.databases() if d.endswith("__expected")]
+    assert not [d for d in pg.databases() if d.startswith("db_runbooks_verify_") or d.endswith("__expected")]

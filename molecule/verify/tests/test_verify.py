@@ -5,6 +5,7 @@ the repository's ansible.cfg), with the scenario's container; each run is made
 once per module and its exit code, output and JSON report are asserted on.
 """
 
+import hashlib
 import json
 import os
 import stat
@@ -98,6 +99,8 @@ def test_report_file_is_written_private_with_the_result(runs):
     report = _report(path)
     assert report["ok"] is True
     assert report["schema_source"] == runs["dump"]
+    with open(runs["dump"], "rb") as f:
+        assert report["schema_sha256"] == hashlib.sha256(f.read()).hexdigest()
     assert "check constraints 4/4 \u2713" in report["summary"]
     assert sorted(report["catalog"]["matviews"]) == MATVIEWS
 
@@ -155,13 +158,23 @@ def test_unpopulated_matviews_fail_when_required(runs):
 
 # --- what verification leaves behind --------------------------------------------
 
-def test_no_scratch_database_is_left(runs, pg):
-    left = [d for d in pg.databases() if d.endswith("__expected")]
-    # squatted__expected belongs to someone else: the role refused to touch it.
-    assert left == ["squatted__expected"]
+def test_no_scratch_database_of_these_runs_is_left(runs, pg):
+    left = sorted(d for d in pg.databases() if d.startswith("db_runbooks_verify_"))
+    # Only prepare's: unmarked (not the role's), marked but young (a run in
+    # progress, perhaps), marked and old but in use. The old, unused one is gone.
+    assert left == ["db_runbooks_verify_00000new", "db_runbooks_verify_0000beef", "db_runbooks_verify_000inuse"]
 
 
-def test_foreign_scratch_name_was_left_alone(pg):
+def test_old_unused_leftover_was_dropped(pg):
+    assert "db_runbooks_verify_0000dead" not in pg.databases()
+
+
+def test_unmarked_database_with_the_prefix_kept_its_rows(pg):
+    assert pg.value("SELECT count(*) FROM keep_me", "db_runbooks_verify_0000beef") == 2
+
+
+def test_database_named_like_the_old_scratch_copy_was_left_alone(pg):
+    assert "squatted__expected" in pg.databases()
     assert pg.value("SELECT count(*) FROM keep_me", "squatted__expected") == 3
 
 
