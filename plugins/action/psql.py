@@ -28,6 +28,7 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
     parse_rows,
     shell_join,
     with_timeout,
+    shorten_statement,
     TIMEOUT_RCS,
     describe_timeout,
 )
@@ -193,7 +194,9 @@ class ActionModule(PsqlActionBase):
             queries = ["\\i %s" % path]
             script = None
         else:
-            queries = [s for s in statements if s.strip()] + ([query] if query else [])
+            # A schema file sent as one statement is shown by its head: the whole
+            # text in every result would flood -v output and AWX job events.
+            queries = [shorten_statement(s) for s in statements if s.strip()] + ([query] if query else [])
             script = build_script(statements, query)
 
         result.update(

@@ -127,6 +127,18 @@ def with_timeout(command, seconds, kill_after=5):
 
 TIMEOUT_RCS = (124, 137)
 
+# Longest statement a result's ``queries`` shows whole.
+QUERY_SHOWN_CHARS = 2000
+
+
+def shorten_statement(statement, limit=QUERY_SHOWN_CHARS):
+    """*statement*, or its head and how much was left out when it is longer than *limit*."""
+    if len(statement) <= limit:
+        return statement
+    lines = statement.count("\n") + 1
+    return "%s\n-- … %d more characters (%d lines in all) not shown" % (
+        statement[:limit], len(statement) - limit, lines)
+
 
 def describe_timeout(container, database, seconds, state=None):
     """Word a psql call that did not finish in time, with what the container says of itself."""

@@ -48,3 +48,14 @@ def test_a_paused_container_is_told_to_unpause():
     msg = describe_failure(1, "Error response from daemon: Container abc is paused, unpause the container "
                               "before exec", "pg", "postgres", "postgres")
     assert "is paused" in msg and "docker unpause pg" in msg
+
+
+def test_long_statements_are_shown_by_their_head():
+    from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import shorten_statement
+
+    assert shorten_statement("SELECT 1") == "SELECT 1"
+    text = "CREATE TABLE t (id int);\n" * 1000
+    shown = shorten_statement(text)
+    assert shown.startswith("CREATE TABLE t (id int);\n")
+    assert shown.endswith("-- … %d more characters (1001 lines in all) not shown" % (len(text) - 2000))
+    assert len(shown) < 2100

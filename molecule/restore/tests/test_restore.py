@@ -120,3 +120,7 @@ def test_safety_dump_holds_the_rows_added_before_the_repair(host, pg, inventory_
 @pytest.mark.parametrize("suffix", ["__restore", "__old", "__expected"])
 def test_no_temporary_database_left(pg, suffix):
     assert not [n for n in pg.databases() if n.endswith(suffix)]
+
+
+def test_no_verify_scratch_database_left(pg):
+    assert not [n for n in pg.databases() if n.startswith("db_runbooks_verify_")]

@@ -26,6 +26,10 @@ def test_no_temporary_database_left(pg, suffix):
     assert not [n for n in pg.databases() if n.endswith(suffix)]
 
 
+def test_no_verify_scratch_database_left(pg):
+    assert not [n for n in pg.databases() if n.startswith("db_runbooks_verify_")]
+
+
 def test_nothing_was_kept_aside(pg):
     # No failure here got as far as the swap, so no database was renamed aside.
     assert not [n for n in pg.databases() if "__old_" in n]
