@@ -24,7 +24,7 @@ def test_project_is_a_bare_checkout():
     assert not os.path.exists(os.path.join(project, ".venv"))
 
 
-@pytest.mark.parametrize("ident", ["backup", "backup-check"])
+@pytest.mark.parametrize("ident", ["backup", "backup-check", "prune-safety"])
 def test_scheduled_jobs_succeeded(ident):
     assert artifact(ident, "status").strip() == "successful"
     assert artifact(ident, "rc").strip() == "0"
@@ -45,6 +45,14 @@ def test_backup_job_wrote_a_verified_dump():
         manifest = json.load(f)
     assert manifest["verified"] is True
     assert manifest["row_counts"]["public.users"] == 120
+
+
+def test_prune_job_found_nothing_to_remove():
+    # No restore ran: no safety dump, nothing removed, and the nightly dump untouched (see above).
+    stdout = " ".join(artifact("prune-safety", "stdout").split())
+    assert "kept for 30 days" in stdout
+    assert "removed 0" in stdout
+    assert "failed=0" in stdout
 
 
 def test_check_job_type_succeeded_in_check_mode():

@@ -102,6 +102,19 @@ def test_manifest_describes_the_dump(host, dump, manifest, pg):
     assert manifest["container"] == pg.container
 
 
+def test_manifest_class_series_and_rows(manifest):
+    # A nightly dump of the bookreader_dev series; rows is the total of row_counts.
+    assert manifest["class"] == "nightly"
+    assert manifest["series"] == "bookreader_dev"
+    assert manifest["rows"] == sum(manifest["row_counts"].values()) > 0
+    assert manifest["context"] is None
+
+
+def test_retention_never_made_a_safety_folder(host, series):
+    # Nightly runs write nothing into safety/: it is the restore's, and retention never lists it.
+    assert not host.file(series + "/safety").exists
+
+
 def test_manifest_times(manifest):
     started = datetime.datetime.strptime(manifest["started"], "%Y-%m-%dT%H:%M:%SZ")
     finished = datetime.datetime.strptime(manifest["finished"], "%Y-%m-%dT%H:%M:%SZ")
