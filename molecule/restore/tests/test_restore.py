@@ -28,7 +28,8 @@ def test_kept_copy_holds_the_rows_of_the_repaired_database(pg):
     kept = _kept(pg)[0]
     pg.execute('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS true' % kept, "postgres")
     try:
-        assert pg.value("SELECT count(*) FROM users", kept) == 250
+        # The 250 rows of the repair, and the one written while it was left open.
+        assert pg.value("SELECT count(*) FROM users", kept) == 251
     finally:
         pg.execute('ALTER DATABASE "%s" WITH ALLOW_CONNECTIONS false' % kept, "postgres")
 
@@ -90,8 +91,9 @@ def _dumps():
 
 def test_safety_dumps_exist_with_checksums_and_manifests():
     dumps = _dumps()
-    # One per rebuild; the dump of the dropped kept database stays.
-    assert len(dumps) == 2, dumps
+    # One per rebuild, and a fresh one of the kept database found open; the dump
+    # of the dropped kept database stays.
+    assert len(dumps) == 3, dumps
     for path in dumps:
         assert os.path.exists(path + ".sha256")
         with open(path + ".json", encoding="utf-8") as f:
@@ -103,6 +105,18 @@ def test_safety_dumps_exist_with_checksums_and_manifests():
 def test_nightly_series_has_no_safety_dump():
     series = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "backups", "bookreader_dev")
     assert not glob.glob(os.path.join(series, "*.dump"))
+
+
+def test_the_newest_dump_of_the_reopened_kept_database_holds_the_late_row(host, pg, inventory_vars):
+    kept = _kept(pg)[0]
+    newest = None
+    for path in _dumps():
+        with open(path + ".json", encoding="utf-8") as f:
+            if json.load(f)["database"] == kept:
+                newest = path
+    assert newest, "no dump of %s" % kept
+    with open(newest + ".json", encoding="utf-8") as f:
+        assert json.load(f)["row_counts"]["public.users"] == 251
 
 
 def test_safety_dump_holds_the_rows_added_before_the_repair(host, pg, inventory_vars):
