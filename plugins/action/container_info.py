@@ -14,9 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.fancai.db_runbooks.plugins.action.psql import HostCommandActionBase
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._docker import (
     build_inspect_argv,
     build_ps_argv,
@@ -39,18 +38,8 @@ _ARGSPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(HostCommandActionBase):
     """Inspect one container through the docker CLI, without its environment."""
-
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    _supports_check_mode = True
-    _supports_async = False
-
-    def _docker_run(self, argv):
-        """Run *argv* on the docker host through the connection, as the psql action does."""
-        res = self._low_level_execute_command(shell_join(argv), executable="/bin/sh")
-        return res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -81,7 +70,7 @@ class ActionModule(ActionBase):
         result.update(changed=False, cmd=argv, queries=queries, docker_host=docker_host,
                       postgres_containers=[])
 
-        rc, stdout, stderr = self._docker_run(argv)
+        rc, stdout, stderr = self._host_run(argv)
         if rc == 0:
             try:
                 result.update(parse_inspect(stdout, labels=labels))
@@ -99,7 +88,7 @@ class ActionModule(ActionBase):
         result.update(missing_result(labels=labels))
         ps_argv = build_ps_argv(docker_cli=docker_cli, timeout=timeout)
         queries.append(shell_join(ps_argv))
-        rc, stdout, stderr = self._docker_run(ps_argv)
+        rc, stdout, stderr = self._host_run(ps_argv)
         if rc != 0:
             result.update(failed=True, rc=rc, stderr=stderr,
                           msg=describe_docker_failure(rc, stderr, docker_host, docker_cli, timeout))

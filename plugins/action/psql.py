@@ -67,13 +67,22 @@ DEFAULT_STEP_TIMEOUT = 3600
 TIMEOUT_MARK = "db_runbooks step timeout: "
 
 
-class PsqlActionBase(ActionBase):
-    """What the collection's action plugins share: find the target, run psql on the docker host."""
+class HostCommandActionBase(ActionBase):
+    """Runs commands on the docker host through the inventory host's connection."""
 
     TRANSFERS_FILES = False
     _requires_connection = True
     _supports_check_mode = True
     _supports_async = False
+
+    def _host_run(self, argv, in_data=None):
+        """Run *argv* with /bin/sh on the docker host; (rc, stdout, stderr) as text."""
+        res = self._low_level_execute_command(shell_join(argv), in_data=in_data, executable="/bin/sh")
+        return res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
+
+
+class PsqlActionBase(HostCommandActionBase):
+    """What the collection's action plugins share: find the target, run psql on the docker host."""
 
     def _psql_target(self, args, task_vars):
         """Return (container, login_user) from the task's args or preflight_target."""

@@ -20,9 +20,8 @@ import socket
 
 from ansible import context
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.fancai.db_runbooks.plugins.action.psql import HostCommandActionBase
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._run_lock import (
     ACQUIRE_SCRIPT,
     DEFAULT_MAX_SECONDS,
@@ -47,7 +46,6 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
     check_container_name,
     check_identifier,
     database_family,
-    shell_join,
 )
 
 _ARGSPEC = dict(
@@ -80,13 +78,8 @@ def _controller_run():
                 id=ident, tag=run_tag(ident))
 
 
-class ActionModule(ActionBase):
+class ActionModule(HostCommandActionBase):
     """Hold a lock per container and database for the rest of the run."""
-
-    TRANSFERS_FILES = False
-    _requires_connection = True
-    _supports_check_mode = True
-    _supports_async = False
 
     @staticmethod
     def _shown(argv):
@@ -94,10 +87,6 @@ class ActionModule(ActionBase):
         names = {ACQUIRE_SCRIPT: "<acquire script>", RELEASE_SCRIPT: "<release script>",
                  HOLDER_SCRIPT: "<holder script>"}
         return [names.get(a, a) for a in argv]
-
-    def _run_script(self, argv):
-        res = self._low_level_execute_command(shell_join(argv), executable="/bin/sh")
-        return res.get("rc"), to_text(res.get("stdout", "")), to_text(res.get("stderr", ""))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -139,7 +128,7 @@ class ActionModule(ActionBase):
         if args["state"] == "released":
             argv = release_argv(key, run["tag"], args["lock_dir"])
             result.update(cmd=self._shown(argv), queries=["release %s (run %s)" % (key, run["id"])])
-            rc, stdout, stderr = self._run_script(argv)
+            rc, stdout, stderr = self._host_run(argv)
             out = parse_output(stdout)
             result.update(rc=rc, lock_dir=out["dir"])
             if out["status"] == "released":
@@ -169,7 +158,7 @@ class ActionModule(ActionBase):
                 ("ansible-playbook pid %s ends" % watch) if watch
                 else ("released, or %d s" % args["max_seconds"]))],
         )
-        rc, stdout, stderr = self._run_script(argv)
+        rc, stdout, stderr = self._host_run(argv)
         out = parse_output(stdout)
         result.update(rc=rc, lock_dir=out["dir"])
         mine = out["infos"][0]["fields"] if out["infos"] else {}

@@ -38,6 +38,21 @@ _EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}\Z")
 SAFETY_SUBDIR = "safety"
 
 
+
+def _keep_and_delete(backups, reasons, present):
+    """Split *backups* (newest first) by whether a reason keeps them; the files to remove.
+
+    Each dump comes before its sidecars: interrupted half-way, what is left is a
+    sidecar without its dump, which the next backup run clears.
+    """
+    keep = [b["path"] for b in backups if b["path"] in reasons]
+    delete = [b["path"] for b in backups if b["path"] not in reasons]
+    delete_files = []
+    for path in delete:
+        delete_files.append(path)
+        delete_files.extend(path + s for s in SIDECARS if path + s in present)
+    return keep, delete, delete_files
+
 def backup_name_re(series, extension):
     """The names the backup role gives one series: <series>-<YYYYmmddTHHMMSSZ>.<extension>."""
     return re.compile(r"^%s-(\d{8}T\d{6}Z)\.%s\Z" % (re.escape(series), re.escape(extension)))
@@ -171,14 +186,7 @@ def gfs_retention(files, series, extension="dump", daily=7, weekly=4, monthly=6)
     sidecars = set(b["path"] + s for b in backups for s in SIDECARS)
     ignored = [p for p in ignored if p not in sidecars]
 
-    keep = [b["path"] for b in backups if b["path"] in reasons]
-    delete = [b["path"] for b in backups if b["path"] not in reasons]
-    delete_files = []
-    for path in delete:
-        # The dump first: interrupted half-way, what is left is a sidecar
-        # without its dump, which the next backup run clears.
-        delete_files.append(path)
-        delete_files.extend(path + s for s in SIDECARS if path + s in present)
+    keep, delete, delete_files = _keep_and_delete(backups, reasons, present)
 
     return {
         "keep": keep,
@@ -245,12 +253,7 @@ def safety_retention(files, series, keep_days=30, now=None):
         if d["time"] >= cutoff:
             reasons.setdefault(d["path"], []).append("younger than %d days" % keep_days)
 
-    keep = [d["path"] for d in dumps if d["path"] in reasons]
-    delete = [d["path"] for d in dumps if d["path"] not in reasons]
-    delete_files = []
-    for path in delete:
-        delete_files.append(path)
-        delete_files.extend(path + s for s in SIDECARS if path + s in present)
+    keep, delete, delete_files = _keep_and_delete(dumps, reasons, present)
     return {
         "keep": keep,
         "delete": delete,
