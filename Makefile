@@ -14,6 +14,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 # The test image: postgres:15 when present, else the offline equivalent
 # (tests/images/postgres15/build.sh). Override: make test DB_RUNBOOKS_TEST_IMAGE=…
 IMAGE_FILE  := .cache/test-image
+BACKEND_IMAGE_FILE := .cache/test-backend-image
+APP_IMAGE_FILE     := .cache/test-app-image
 SCENARIOS   ?=
 # Suffix of the Molecule containers: two checkouts testing on one docker host
 # (CI and a developer) never remove each other's containers.
@@ -50,11 +52,19 @@ engine:
 host:
 	bash tests/scripts/host-packages.sh
 
+# The application's doubles (compose mode of molecule/shared/create.yml): its
+# backend (Alembic chain in /app) and its PostgreSQL (only /bin/sh inside).
 image: engine
 	mkdir -p $(dir $(IMAGE_FILE))
 	bash tests/images/postgres15/build.sh > $(IMAGE_FILE).tmp
 	mv $(IMAGE_FILE).tmp $(IMAGE_FILE)
 	@echo "test image: $$(cat $(IMAGE_FILE))"
+	bash tests/images/backend/build.sh > $(BACKEND_IMAGE_FILE).tmp
+	mv $(BACKEND_IMAGE_FILE).tmp $(BACKEND_IMAGE_FILE)
+	@echo "test backend image: $$(cat $(BACKEND_IMAGE_FILE))"
+	bash tests/images/postgres15-sh/build.sh > $(APP_IMAGE_FILE).tmp
+	mv $(APP_IMAGE_FILE).tmp $(APP_IMAGE_FILE)
+	@echo "test app image: $$(cat $(APP_IMAGE_FILE))"
 
 lint: venv
 	$(BIN)/yamllint -s .

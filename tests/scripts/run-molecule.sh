@@ -8,6 +8,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
+# The images `make image` resolved (.cache/test-*image), unless the caller chose
+# others: the PostgreSQL 15 image, and the application's backend and PostgreSQL
+# doubles (compose mode of molecule/shared/create.yml).
+for pair in DB_RUNBOOKS_TEST_IMAGE:test-image DB_RUNBOOKS_TEST_BACKEND_IMAGE:test-backend-image \
+            DB_RUNBOOKS_TEST_APP_IMAGE:test-app-image; do
+  var=${pair%%:*} file=.cache/${pair#*:}
+  if [ -z "${!var:-}" ] && [ -s "$file" ]; then export "$var=$(< "$file")"; fi
+done
+
 jobs=${DB_RUNBOOKS_MOLECULE_JOBS:-2}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "DB_RUNBOOKS_MOLECULE_JOBS=$jobs is not a number of jobs (1 or more)"; exit 2; }
 
