@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import uuid
+
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.fancai.db_runbooks.plugins.action.psql import (
@@ -20,6 +22,8 @@ from ansible_collections.fancai.db_runbooks.plugins.action.psql import (
     PsqlActionBase,
 )
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._catalog import (
+    BAD_MARK,
+    OK_MARK,
     build_catalog_script,
     coerce_expected,
     compare_catalogs,
@@ -32,14 +36,47 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
     build_psql_argv,
     check_identifier,
     describe_failure,
+    quote_ident,
+    quote_literal,
+    shorten_statement,
 )
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._alembic import (
+    parse_runner,
+    runner_command,
+)
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._docker import (
+    with_timeout as docker_with_timeout,
+)
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._database_properties import (
+    compare_properties,
+)
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._schema_source import (
+    choose_reference,
+    database_revision,
+    relation,
+)
+
+
 
 _ARGSPEC = dict(
     CONNECTION_ARGSPEC,
     database=dict(type="str", required=True),
     expected_database=dict(type="str"),
     expected=dict(type="dict"),
+    expected_revision=dict(type="str", default=""),
+    schema_kind=dict(type="str", default=""),
+    schema_label=dict(type="str", default=""),
+    schema_sql=dict(type="str", default=""),
+    schema_settings=dict(type="dict", default={}),
+    schema_revision=dict(type="str", default=""),
+    alembic_history=dict(type="list", elements="dict"),
+    backend_container=dict(type="str", default=""),
+    url_variable=dict(type="str", default="DATABASE_URL"),
+    extensions=dict(type="list", elements="str", default=["uuid-ossp", "pg_trgm"]),
+    scratch_prefix=dict(type="str", default="db_runbooks_verify_"),
+    scratch_marker=dict(type="str", default="fancai.db_runbooks.verify scratch database, created"),
     alembic_revision=dict(type="str"),
+    expected_properties=dict(type="dict"),
     require_populated=dict(type="bool", default=True),
     fail_on_difference=dict(type="bool", default=False),
     maintenance_database=dict(type="str", default="postgres"),
@@ -57,11 +94,11 @@ class ActionModule(PsqlActionBase):
         validation, args = self.validate_argument_spec(
             argument_spec=_ARGSPEC,
             mutually_exclusive=[("expected_database", "expected")],
-            required_one_of=[("expected_database", "expected")],
         )
         del validation
 
         container, login_user = self._psql_target(args, task_vars)
+        self._login_user = login_user
         database = args["database"]
         expected_database = args["expected_database"]
         for value, what in ((database, "database"), (expected_database, "expected_database"),
@@ -74,48 +111,67 @@ class ActionModule(PsqlActionBase):
             raise AnsibleActionFail(
                 "expected_database is %r, the database being verified: compare with another "
                 "database (a scratch one built from the schema source)." % database)
+        kind = args["schema_kind"]
+        if not (expected_database or args["expected"] is not None or kind):
+            raise AnsibleActionFail(
+                "nothing to compare with: give schema_kind (with schema_sql or the backend's chain), "
+                "expected (a catalog) or expected_database.")
+        if kind and kind not in ("file", "backend", "alembic", "guide"):
+            raise AnsibleActionFail("schema_kind=%r is not file, backend, alembic or guide." % kind)
+        if kind and kind != "alembic" and not args["schema_sql"] and args["expected"] is None:
+            raise AnsibleActionFail("schema_kind=%s needs schema_sql (the checked schema text)." % kind)
         expected = None
         if args["expected"] is not None:
             expected, err = coerce_expected(args["expected"])
             if err:
                 raise AnsibleActionFail(err)
 
+        maintenance = args["maintenance_database"]
+        self._maintenance = maintenance
+        queries = []
+        result.update(changed=False, database=database, container=container, queries=queries)
+
+        # 1. The database itself: one catalog round trip (alembic_version and properties included).
         targets = [("actual", database)]
         if expected_database:
             targets.append(("expected", expected_database))
-        script = build_catalog_script(targets)
-        argv = build_psql_argv(container, login_user, args["maintenance_database"],
-                               docker_cli=args["docker_cli"])
-        source = ("database %s" % expected_database) if expected_database else "the expected catalog"
-        result.update(
-            changed=False,
-            cmd=argv,
-            queries=[script],
-            database=database,
-            container=container,
-            expected_source=source,
-        )
-
-        rc, stdout, stderr = self._psql_run(argv, script=script)
-        if rc != 0:
-            result.update(failed=True, rc=rc, stderr=stderr,
-                          msg=describe_failure(rc, stderr, container, database, login_user))
+        script = build_catalog_script(targets, properties=True)
+        queries.append(script)
+        argv = build_psql_argv(container, login_user, maintenance, docker_cli=args["docker_cli"])
+        result["cmd"] = argv
+        sections = self._read_catalogs(argv, script, result, database)
+        if sections is None:
             return result
-        try:
-            sections = parse_catalog_output(stdout)
-        except (ValueError, IndexError, KeyError) as exc:
-            result.update(failed=True, stdout=stdout[:2000],
-                          msg="could not read the catalog psql printed (%s)" % exc)
-            return result
-
         actual = sections.get("actual") or {}
         result["database_exists"] = bool(actual.get("exists"))
+        label = args["schema_label"] or (
+            ("database %s" % expected_database) if expected_database else "the expected catalog")
+        result["expected_source"] = label
         if not actual.get("exists"):
             verdict = missing_database_result(database, container)
-            result.update(verdict, catalog={}, alembic_version=None)
-            return self._finish(result, args, database, source)
+            result.update(verdict, catalog={}, alembic_version=None, database_revision=None,
+                          expected_revision=args["schema_revision"] or args["alembic_revision"] or None,
+                          revision_relation="none", reference={}, properties={})
+            return self._finish(result, args, database, label)
+        versions = actual.get("alembic_version")
+        result["properties"] = actual.get("properties") or {}
 
-        if expected_database:
+        # 2. What it is compared with.
+        check_revision = args["alembic_revision"]
+        if kind:
+            ref = choose_reference(kind, args["schema_revision"], versions, args["alembic_history"])
+            result.update(database_revision=ref["database_revision"], revision_relation=ref["relation"],
+                          expected_revision=ref["revision"])
+            if check_revision is None or check_revision:
+                check_revision = ref["revision"]
+            if expected is not None and args["expected_revision"] == ref["revision"]:
+                ref["why"] += ", built earlier in this run"
+            else:
+                expected = self._build_reference(args, ref, result, queries)
+                if expected is None:
+                    return result
+            result["reference"] = dict(ref, catalog=expected)
+        elif expected_database:
             exp = sections.get("expected") or {}
             if not exp.get("exists"):
                 result.update(
@@ -125,16 +181,121 @@ class ActionModule(PsqlActionBase):
                         % (expected_database, container))
                 return result
             expected = keyed_catalog(exp["catalog"])
+        if not kind:
+            rev = database_revision(versions)
+            result.update(database_revision=rev, expected_revision=check_revision or None,
+                          revision_relation=relation(None, rev, check_revision), reference={})
 
         catalog = keyed_catalog(actual["catalog"])
         verdict = compare_catalogs(
             catalog, expected,
-            alembic_revision=args["alembic_revision"] or None,
-            alembic_version=actual.get("alembic_version"),
+            alembic_revision=check_revision or None,
+            alembic_version=versions,
             require_populated=args["require_populated"],
         )
-        result.update(verdict, catalog=catalog, alembic_version=actual.get("alembic_version"))
-        return self._finish(result, args, database, source)
+        if args["expected_properties"]:
+            lines = compare_properties(args["expected_properties"], result["properties"])
+            verdict["different"] += ["database %s: %s" % (database, line) for line in lines]
+            verdict["summary"].append("database properties %s%s" % (
+                BAD_MARK if lines else OK_MARK, (" (%d different)" % len(lines)) if lines else ""))
+            verdict["ok"] = verdict["ok"] and not lines
+        if kind:
+            verdict["summary"].insert(0, "schema from %s, at %s (%s)" % (
+                label, result["expected_revision"], result["reference"]["why"]))
+        result.update(verdict, catalog=catalog, alembic_version=versions)
+        return self._finish(result, args, database, label)
+
+    def _read_catalogs(self, argv, script, result, database):
+        rc, stdout, stderr = self._psql_run(argv, script=script)
+        if rc != 0:
+            result.update(failed=True, rc=rc, stderr=stderr,
+                          msg=describe_failure(rc, stderr, self._psql_container, database, self._login_user))
+            return None
+        try:
+            return parse_catalog_output(stdout)
+        except (ValueError, IndexError, KeyError) as exc:
+            result.update(failed=True, stdout=stdout[:2000],
+                          msg="could not read the catalog psql printed (%s)" % exc)
+            return None
+
+    def _build_reference(self, args, ref, result, queries):
+        """Build the expected schema in a scratch database, read its catalog, drop it (finally)."""
+        container = self._psql_container
+        scratch = "%s%s" % (args["scratch_prefix"], uuid.uuid4().hex[:8])
+        err = check_identifier(scratch, "scratch database")
+        if err:
+            raise AnsibleActionFail(err)
+        result["scratch_database"] = scratch
+        docker_cli = args["docker_cli"]
+        maint_argv = build_psql_argv(container, self._login_user, self._maintenance, docker_cli=docker_cli)
+        create = "\n".join([
+            # A new name per call: it cannot exist, and if it did, CREATE fails rather than replace it.
+            "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8';" % quote_ident(scratch),
+            # The mark with the server's time: a later run drops it if this one is killed first.
+            "DO $$BEGIN EXECUTE format('COMMENT ON DATABASE %%I IS %%L', %s, %s || to_char(now() AT TIME "
+            "ZONE 'UTC', ' YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ', dropped at the end of its run'); END$$;"
+            % (quote_literal(scratch), quote_literal(args["scratch_marker"])),
+            "\\connect %s" % scratch,
+        ] + ["CREATE EXTENSION IF NOT EXISTS %s;" % quote_ident(e) for e in args["extensions"]]) + "\n"
+        queries.append(create)
+        what = "the expected schema (%s)" % ref["why"]
+        try:
+            rc, stdout, stderr = self._psql_run(maint_argv, script=create)
+            if rc != 0:
+                result.update(failed=True, rc=rc, stderr=stderr, msg="Could not create the scratch database "
+                              "%s: %s" % (scratch, describe_failure(rc, stderr, container, scratch,
+                                                                    self._login_user)))
+                return None
+            if ref["build"] == "sql":
+                argv = build_psql_argv(container, self._login_user, scratch, docker_cli=docker_cli,
+                                       single_transaction=True, settings=args["schema_settings"])
+                queries.append(shorten_statement(args["schema_sql"]))
+                rc, stdout, stderr = self._psql_run(argv, script=args["schema_sql"])
+                if rc != 0:
+                    msg = describe_failure(rc, stderr, container, scratch, self._login_user)
+                    result.update(failed=True, rc=rc, stderr=stderr,
+                                  msg="Could not build %s from %s in a scratch database: %s"
+                                      % (what, args["schema_label"], msg.replace("<stdin>", args["schema_label"])))
+                    return None
+            else:
+                if not args["backend_container"]:
+                    raise AnsibleActionFail("the reference is the application's chain, but no "
+                                            "backend_container was given.")
+                argv, stdin = runner_command(args["backend_container"], ["upgrade", ref["revision"]],
+                                             database=scratch, url_variable=args["url_variable"],
+                                             docker_cli=docker_cli, timeout=self._psql_timeout)
+                queries.append("alembic upgrade %s (in %s, against %s)"
+                               % (ref["revision"], args["backend_container"], scratch))
+                if self._psql_timeout:
+                    argv = docker_with_timeout(argv, self._psql_timeout + 15)
+                rc, stdout, stderr = self._host_run(argv, in_data=stdin)
+                parsed = parse_runner(rc, stdout, stderr)
+                if not parsed.get("ok"):
+                    result.update(
+                        failed=True, rc=rc,
+                        msg="Could not build %s: the application's migrations failed in the scratch "
+                            "database %s (revision %s: %s). Nothing was changed. %s"
+                            % (what, scratch, parsed.get("failed_revision") or "?",
+                               parsed.get("error") or "see output", (parsed.get("output") or "")[-1500:]))
+                    return None
+            read = build_catalog_script([("expected", scratch)])
+            queries.append(read)
+            sections = self._read_catalogs(maint_argv, read, result, scratch)
+            if sections is None:
+                return None
+            exp = sections.get("expected") or {}
+            if not exp.get("exists") or not exp.get("catalog"):
+                result.update(failed=True, msg="the scratch database %s vanished before it was read" % scratch)
+                return None
+            return keyed_catalog(exp["catalog"])
+        finally:
+            drop = "DROP DATABASE IF EXISTS %s WITH (FORCE);\n" % quote_ident(scratch)
+            queries.append(drop)
+            rc, stdout, stderr = self._psql_run(maint_argv, script=drop)
+            if rc != 0:
+                result.setdefault("warnings", []).append(
+                    "Could not drop the scratch database %s (%s); a later verify drops it once it is an "
+                    "hour old." % (scratch, (stderr or "").strip()[:200]))
 
     @staticmethod
     def _finish(result, args, database, source):

@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fancai.db_runbooks.plugins.module_utils import _restore
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import restore_kept_name as _kept_name
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._schema_source import newer_refusal
 
 
 def restore_leftovers(rows, database, temp_name, legacy_old_name):
@@ -23,22 +24,30 @@ def restore_leftovers(rows, database, temp_name, legacy_old_name):
 
 
 def restore_plan(verify, database, exists, recreate=False, container="", size=0, rows=0, tables=0,
-                 kept_name="", safety_dir=""):
+                 kept_name="", safety_dir="", source_revision=""):
     """The plan, the findings and the words of a refusal."""
     if verify is not None and not isinstance(verify, dict):
         raise AnsibleFilterError("restore_plan needs verify_result (a dict) or none, got %r" % (verify,))
     verify = verify if exists else None
     items = _restore.findings(verify)
     playbooks, by_hand, rest = _restore.classify(items)
+    plan = _restore.decide(database, exists, verify, bool(recreate))
+    if plan == "newer":
+        refusal = newer_refusal(database, container, verify.get("database_revision"), source_revision,
+                                verify.get("schema_label") or "the schema source")
+    elif exists:
+        refusal = _restore.refusal(database, container, verify, bool(recreate), size, rows, tables,
+                                   kept_name, safety_dir)
+    else:
+        refusal = ""
     return {
-        "plan": _restore.decide(database, exists, verify, bool(recreate)),
+        "plan": plan,
         "findings": items,
         "findings_text": _restore.findings_text(verify, items),
         "inplace_playbooks": playbooks if items and not rest and not recreate else [],
         "additive_by_hand": by_hand if items and not rest and not recreate else [],
         "at_stake": _restore.at_stake(database, size, rows, tables) if exists else "",
-        "refusal": _restore.refusal(database, container, verify, bool(recreate), size, rows, tables,
-                                    kept_name, safety_dir) if exists else "",
+        "refusal": refusal,
     }
 
 

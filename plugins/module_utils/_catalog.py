@@ -23,6 +23,9 @@ import re
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
     quote_literal,
 )
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._database_properties import (
+    properties_select_sql,
+)
 
 # Printed before each section of the script's output; never valid JSON, never
 # a catalog value, so a section boundary cannot be mistaken.
@@ -139,13 +142,16 @@ BAD_MARK = "\u2717"
 # The psql script and its output
 # --------------------------------------------------------------------------
 
-def build_catalog_script(databases):
+def build_catalog_script(databases, properties=False):
     """Return one psql script reading the catalog of each (label, database).
 
     The script starts in any database (the maintenance one), asks whether each
     database exists (pg_database is shared by all), and only ``\\connect``s to
     the ones that do: a missing database is reported, never a psql error.
     Each section is announced by ``SECTION_MARKER <label> <part>``.
+    With *properties*, each database's own properties (encoding, locale,
+    owner, settings, ACL, comment: ``_database_properties``) are read too,
+    from pg_database, before the ``\\connect``.
     """
     lines = []
     for label, database in databases:
@@ -155,6 +161,13 @@ def build_catalog_script(databases):
             % (quote_literal(database), var),
             "\\echo %s %s exists :%s_exists" % (SECTION_MARKER, label, var),
             "\\if :%s_exists" % var,
+        ]
+        if properties:
+            lines += [
+                "\\echo %s %s properties" % (SECTION_MARKER, label),
+                "SELECT %s;" % properties_select_sql(database),
+            ]
+        lines += [
             "\\connect %s" % database,
             "\\echo %s %s catalog" % (SECTION_MARKER, label),
             CATALOG_QUERY + ";",
@@ -182,7 +195,8 @@ def parse_catalog_output(stdout):
         if line.startswith(SECTION_MARKER + " "):
             parts = line.split()
             label, part = parts[1], parts[2]
-            entry = out.setdefault(label, {"exists": False, "catalog": None, "alembic_version": None})
+            entry = out.setdefault(label, {"exists": False, "catalog": None, "alembic_version": None,
+                                           "properties": None})
             if part == "exists":
                 entry["exists"] = len(parts) > 3 and parts[3] == "t"
                 current = None
@@ -197,7 +211,7 @@ def parse_catalog_output(stdout):
         if not text:
             raise ValueError("no %s printed for %s" % (part, label))
         value = json.loads(text)
-        out[label]["catalog" if part == "catalog" else "alembic_version"] = value
+        out[label][{"catalog": "catalog", "properties": "properties"}.get(part, "alembic_version")] = value
     return out
 
 

@@ -82,10 +82,18 @@ def classify(items):
 
 
 def decide(database, exists, verify=None, recreate=False):
-    """Return the plan: 'build' (absent), 'nothing' (clean) or 'rebuild'."""
+    """Return the plan: 'build' (absent), 'nothing' (clean), 'rebuild', or 'newer'.
+
+    'newer' is a database at a revision the application's chain places after
+    the schema source's: it is never offered for destruction (a rebuild would
+    put an older, empty schema in its place), whatever it verifies like.
+    """
     if not exists:
         return "build"
-    if recreate or not (verify or {}).get("ok"):
+    verify = verify or {}
+    if verify.get("revision_relation") == "newer" and (recreate or not verify.get("ok")):
+        return "newer"
+    if recreate or not verify.get("ok"):
         return "rebuild"
     return "nothing"
 
@@ -117,6 +125,13 @@ def refusal(database, container, verify, recreate, size, rows, tables, kept_name
         "The old database is kept aside as %s (never dropped by this collection without its own "
         "confirmation) and dumped to %s." % (at_stake(database, size, rows, tables), kept_name, safety_dir),
     ]
+    rev = (verify or {}).get("database_revision")
+    if rev and (verify or {}).get("revision_relation") == "unknown":
+        lines.append(
+            "Its alembic_version holds %s, a revision the schema source (at %s) cannot place: if it is "
+            "newer than the schema source, a rebuild goes back to an older schema. Start the backend "
+            "container (db_runbooks_backend_container) so its Alembic chain tells, or see "
+            "ansible-playbook playbooks/alembic_status.yml." % (rev, (verify or {}).get("expected_revision")))
     playbooks, by_hand, rest = classify(items)
     if items and not rest and not recreate:
         fix = ["Every finding is additive: a repair in place keeps every row, no rebuild needed."]

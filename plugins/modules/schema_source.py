@@ -40,12 +40,51 @@ description:
 author:
   - fancai.db_runbooks contributors
 options:
+  source:
+    description:
+      - Where the schema comes from. C(file) - O(path) (on the controller or in O(container)).
+        C(backend) - O(backend_path) read in O(backend_container) (the guide's Method 1).
+        C(alembic) - the application's migrations in O(backend_container) (the guide's Method 2;
+        nothing is read, RV(history) says what the chain holds). C(guide) - O(guide_path), the
+        guide's hand-written DDL, with a warning that it is not the application's schema.
+      - C(auto) - C(file) when O(path) is given; else C(backend) when the backend container runs and
+        holds the file; else C(guide), with the warning and the reason in RV(why).
+    type: str
+    choices: [auto, file, backend, alembic, guide]
+    default: file
   path:
     description:
       - The schema file, on the controller (relative to the current directory, C(~) expanded), or an
-        absolute path inside O(container).
+        absolute path inside O(container). Required for O(source=file).
     type: str
-    required: true
+    default: ""
+  backend_container:
+    description:
+      - The application's backend container. Looked at for O(source=auto), read for C(backend), run
+        for C(alembic); when it runs, its Alembic chain (C(alembic history)) is read too, except for
+        O(source=guide), and returned in RV(history).
+    type: str
+    default: ""
+  backend_path:
+    description: The schema file inside O(backend_container).
+    type: str
+    default: /app/alembic/schema_backup.sql
+  guide_path:
+    description: The guide's DDL on the controller (the schema_load role passes its bundled file).
+    type: str
+    default: ""
+  revision:
+    description: The Alembic revision the schema file is at; for C(alembic), the revision to build (it must be in the chain).
+    type: str
+    default: ""
+  read_history:
+    description: Read the application's chain when the backend runs (needed to verify a database at another revision).
+    type: bool
+    default: true
+  url_variable:
+    description: The backend's environment variable holding its database URL (never read here; passed to the runner).
+    type: str
+    default: DATABASE_URL
   container:
     description: When set, O(path) is read inside this container (for example the backend's
       C(/app/alembic/schema_backup.sql)); empty means the controller.
@@ -137,6 +176,41 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+kind:
+  description: The source chosen - C(file), C(backend), C(alembic) or C(guide).
+  returned: success
+  type: str
+  sample: backend
+why:
+  description: Why that source (for C(auto), what was found).
+  returned: success
+  type: str
+  sample: "auto: the backend container fancai-vibe-hackathon-backend-1 runs and holds /app/alembic/schema_backup.sql"
+warning:
+  description: For C(guide), that it is the guide's hand-written DDL and not the application's schema.
+  returned: when the source is the guide's DDL
+  type: str
+revision:
+  description: O(revision).
+  returned: success
+  type: str
+  sample: enum_checks_2025
+history:
+  description:
+    - The application's Alembic chain, base first (C(revision), C(down_revisions)), when the backend
+      runs; null otherwise.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"revision": "initial_2024", "down_revisions": []}]
+history_error:
+  description: Why the chain could not be read, when the backend runs but C(alembic history) failed.
+  returned: success
+  type: str
+backend:
+  description: What was found of the backend - C(container), C(path), C(exists), C(running), C(has_file).
+  returned: success
+  type: dict
 label:
   description: How messages name the file (C(container:path) for a file inside a container).
   returned: always

@@ -46,24 +46,97 @@ options:
     required: true
   expected_database:
     description:
-      - Another database in the same container holding the expected schema (for example a scratch
-        database built from the schema source). Read in the same psql session as O(database).
-      - Exactly one of O(expected_database) and O(expected) is required.
+      - Another database in the same container holding the expected schema. Read in the same psql
+        session as O(database).
+      - One of O(schema_kind), O(expected_database) and O(expected) is required; O(expected_database)
+        and O(expected) exclude each other.
     type: str
   expected:
     description:
       - The expected catalog, in the shape this module returns in RV(catalog) (a saved report
-        works as is).
+        works as is), or RV(reference.catalog) of an earlier call.
+      - With O(schema_kind), it is used only when O(expected_revision) is the revision the database
+        must be compared at; otherwise the reference is built.
       - Each kind (C(tables), C(columns), C(indexes), C(primary_keys), C(check_constraints),
         C(foreign_keys), C(enums), C(extensions), C(matviews)) may be a dictionary of name to
         attributes (the attributes given are compared) or a list of names (presence only). A kind
         left out is not compared.
     type: dict
+  expected_revision:
+    description: The Alembic revision O(expected) was built at (RV(reference.revision) of an earlier call).
+    type: str
+    default: ""
+  schema_kind:
+    description:
+      - The schema source (as P(fancai.db_runbooks.schema_source#module) resolved it) - C(file),
+        C(backend), C(guide) (the checked text is in O(schema_sql)) or C(alembic) (the application's
+        chain in O(backend_container)).
+      - With it, the module builds the reference itself in a scratch database named
+        O(scratch_prefix) and 8 hex digits (a new name per call), marked with O(scratch_marker) and
+        the server's time, and drops it whatever happens (C(DROP DATABASE ... WITH (FORCE)) in a
+        C(finally)).
+      - "What the reference is: a database whose C(alembic_version) holds a revision R that the
+        application's chain (O(alembic_history)) knows, other than O(schema_revision), is compared
+        with what the chain builds for R (C(alembic upgrade R) run in the backend against the scratch
+        database). Otherwise (and always for C(guide)) the checked text is loaded at O(schema_revision).
+        For C(alembic), the chain is used for R or O(schema_revision)."
+    type: str
+    default: ""
+  schema_label:
+    description: How messages name the schema source ("schema from <label>").
+    type: str
+    default: ""
+  schema_sql:
+    description: The checked schema text (RV(fancai.db_runbooks.schema_source#module:content)), loaded in one transaction.
+    type: str
+    default: ""
+  schema_settings:
+    description: Session settings (PGOPTIONS) the load runs with, for example C(client_encoding=UTF8).
+    type: dict
+    default: {}
+  schema_revision:
+    description: The Alembic revision the schema source is at.
+    type: str
+    default: ""
+  alembic_history:
+    description:
+      - The application's chain (RV(fancai.db_runbooks.schema_source#module:history)), base first; omitted
+        when the backend is not at hand.
+    type: list
+    elements: dict
+  backend_container:
+    description: The backend container that runs the chain.
+    type: str
+    default: ""
+  url_variable:
+    description: The backend's environment variable holding its database URL.
+    type: str
+    default: DATABASE_URL
+  extensions:
+    description: Extensions created in the scratch database before the schema is built.
+    type: list
+    elements: str
+    default: [uuid-ossp, pg_trgm]
+  scratch_prefix:
+    description: Prefix of the scratch database's name.
+    type: str
+    default: db_runbooks_verify_
+  scratch_marker:
+    description: Start of the scratch database's comment (a later run recognises a killed run's leftover by it).
+    type: str
+    default: fancai.db_runbooks.verify scratch database, created
   alembic_revision:
     description:
-      - The revision C(alembic_version) must hold, as its only row. Empty or omitted means not
-        checked.
+      - The revision C(alembic_version) must hold, as its only row. Empty means not checked.
+      - With O(schema_kind) and the reference built at the database's own revision, that revision is
+        the one checked; omitted means the reference's revision.
     type: str
+  expected_properties:
+    description:
+      - Database-level properties the database must have (as RV(properties) returns them - encoding,
+        collation, ctype, owner, settings of C(ALTER DATABASE/ROLE ... SET), connection limit, ACL); the
+        name and the comment are not compared. Omitted means not compared.
+    type: dict
   require_populated:
     description:
       - Count a materialized view that holds no data (never refreshed) as a difference.
@@ -182,6 +255,46 @@ alembic_version:
   type: list
   elements: str
   sample: ["enum_checks_2025"]
+database_revision:
+  description: The one revision C(alembic_version) holds, or null (no table, no row, several rows).
+  returned: always
+  type: str
+  sample: reading_goals_2026
+expected_revision:
+  description: The revision the database was compared at (its own, when the chain built the reference).
+  returned: always
+  type: str
+  sample: reading_goals_2026
+revision_relation:
+  description:
+    - How RV(database_revision) stands to O(schema_revision) in the application's chain - C(same),
+      C(newer), C(older), C(unknown) (not both in the chain, or no chain), C(none) (no revision).
+  returned: always
+  type: str
+  sample: newer
+reference:
+  description:
+    - What the database was compared with - C(build) (C(sql) or C(alembic)), C(revision), C(why),
+      C(relation), and C(catalog) (pass it as O(expected) with O(expected_revision) to reuse it).
+      Empty without O(schema_kind).
+  returned: always
+  type: dict
+  sample: {"build": "alembic", "revision": "reading_goals_2026", "why": "the database is at reading_goals_2026, ..."}
+scratch_database:
+  description: The scratch database the reference was built in (already dropped).
+  returned: when a reference was built
+  type: str
+  sample: db_runbooks_verify_3fa9c2d1
+properties:
+  description: The database-level properties of O(database) (encoding, collate, ctype, owner, connection_limit, acl, settings, comment, ...).
+  returned: when the database exists
+  type: dict
+  sample: {"encoding": "UTF8", "collate": "C", "settings": [{"role": "", "name": "default_text_search_config", "value": "russian"}]}
+queries:
+  description: The psql scripts sent (a schema text by its head) and the alembic commands run.
+  returned: always
+  type: list
+  elements: str
 database_exists:
   description: Whether O(database) exists.
   returned: always
@@ -204,11 +317,6 @@ expected_source:
   returned: always
   type: str
   sample: database bookreader_dev__expected
-queries:
-  description: The psql script sent (one round trip, reading every database compared).
-  returned: always
-  type: list
-  elements: str
 cmd:
   description: The command run on the docker host, as a list.
   returned: always

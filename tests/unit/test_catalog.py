@@ -215,11 +215,24 @@ def test_parse_catalog_output_sections():
         json.dumps(raw),
         "%s actual alembic" % cat.SECTION_MARKER,
         '["enum_checks_2025"]',
+        "%s actual properties" % cat.SECTION_MARKER,
+        '{"name": "bookreader_dev", "collate": "C"}',
         "%s expected exists f" % cat.SECTION_MARKER,
     ])
     out = cat.parse_catalog_output(stdout)
-    assert out["actual"] == {"exists": True, "catalog": raw, "alembic_version": ["enum_checks_2025"]}
-    assert out["expected"] == {"exists": False, "catalog": None, "alembic_version": None}
+    assert out["actual"] == {"exists": True, "catalog": raw, "alembic_version": ["enum_checks_2025"],
+                             "properties": {"name": "bookreader_dev", "collate": "C"}}
+    assert out["expected"] == {"exists": False, "catalog": None, "alembic_version": None, "properties": None}
+
+
+def test_catalog_script_reads_properties_before_connecting():
+    script = cat.build_catalog_script([("actual", "bookreader_dev")], properties=True)
+    lines = script.splitlines()
+    props = [i for i, line in enumerate(lines) if line.endswith("actual properties")]
+    connect = [i for i, line in enumerate(lines) if line.startswith("\\connect ")]
+    assert props and connect and props[0] < connect[0]
+    assert "pg_database" in "\n".join(lines[props[0] + 1:connect[0]])
+    assert "properties" not in cat.build_catalog_script([("actual", "bookreader_dev")])
 
 
 def test_parse_without_alembic_table_gives_none():
