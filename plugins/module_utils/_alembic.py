@@ -456,9 +456,10 @@ def parse_runner(rc, stdout, stderr):
                database=None, steps=[])
     lines = (stdout or "").splitlines()
     if RUNNER_MARKER not in lines:
-        res["problem"] = _docker_problem(rc, stderr) or "garbled"
-        err = (stderr or "").strip()
-        res["error"] = err.splitlines()[-1] if err else "(the runner printed nothing)"
+        # docker exec prints the runtime's own errors (no python3) on stdout.
+        err = ((stderr or "") + "\n" + (stdout or "")).strip()
+        res["problem"] = _docker_problem(rc, err) or "garbled"
+        res["error"] = err.splitlines()[0] if err else "(the runner printed nothing)"
         res["output"] = ((stdout or "") + (stderr or "")).strip()
         return res
     payload = "\n".join(lines[lines.index(RUNNER_MARKER) + 1:]).strip()
@@ -541,7 +542,7 @@ def describe_problem(result, container, url_variable="DATABASE_URL", timeout=Non
     where = ""
     if result.get("failed_revision"):
         where = " in revision %s" % result["failed_revision"]
-    return "alembic failed%s in the backend container %r: %s" % (where, container, error or "(no message)")
+    return "alembic failed%s in the backend container %r: %s." % (where, container, (error or "(no message)").rstrip("."))
 
 
 def describe_timeout(container, seconds, state=None):

@@ -349,6 +349,13 @@ def test_parse_runner_docker_problems(rc, stderr, problem):
     assert res["problem"] == problem and res["ok"] is False
 
 
+def test_parse_runner_reads_the_runtime_error_docker_prints_on_stdout():
+    out = ('OCI runtime exec failed: exec failed: unable to start container process: exec: "python3": '
+           'executable file not found in $PATH: unknown\n')
+    res = al.parse_runner(126, out, "")
+    assert res["problem"] == "no_python" and res["error"].startswith("OCI runtime exec failed")
+
+
 def test_parse_runner_garbled_json():
     res = al.parse_runner(0, al.RUNNER_MARKER + "\n{not json", "")
     assert res["problem"] == "garbled"
