@@ -253,8 +253,8 @@ class ActionModule(PsqlActionBase):
         if not os.path.exists(path):
             raise AnsibleActionFail(
                 "Schema file %s does not exist on the controller: nothing was touched. Give the path of "
-                "a .sql file (db_runbooks_schema_file), or leave db_runbooks_schema_file unset for the "
-                "bundled enum_checks_2025 DDL." % label)
+                "a .sql file (db_runbooks_schema_file), or leave it unset: db_runbooks_schema_source=auto "
+                "then takes the backend's schema_backup.sql (else the guide's DDL)." % label)
         if not os.path.isfile(path):
             raise AnsibleActionFail(
                 "Schema file %s on the controller is not a regular file: nothing was touched. Give the "

@@ -41,6 +41,7 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
     shorten_statement,
 )
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._alembic import (
+    describe_problem,
     parse_runner,
     runner_command,
 )
@@ -167,7 +168,7 @@ class ActionModule(PsqlActionBase):
             if expected is not None and args["expected_revision"] == ref["revision"]:
                 ref["why"] += ", built earlier in this run"
             else:
-                expected = self._build_reference(args, ref, result, queries)
+                expected = self._build_reference(args, ref, result, queries, database)
                 if expected is None:
                     return result
             result["reference"] = dict(ref, catalog=expected)
@@ -218,7 +219,7 @@ class ActionModule(PsqlActionBase):
                           msg="could not read the catalog psql printed (%s)" % exc)
             return None
 
-    def _build_reference(self, args, ref, result, queries):
+    def _build_reference(self, args, ref, result, queries, database):
         """Build the expected schema in a scratch database, read its catalog, drop it (finally)."""
         container = self._psql_container
         scratch = "%s%s" % (args["scratch_prefix"], uuid.uuid4().hex[:8])
@@ -239,12 +240,13 @@ class ActionModule(PsqlActionBase):
         ] + ["CREATE EXTENSION IF NOT EXISTS %s;" % quote_ident(e) for e in args["extensions"]]) + "\n"
         queries.append(create)
         what = "the expected schema (%s)" % ref["why"]
+        lead = ("Could not verify %s against %s (nothing was changed; the scratch database %s is dropped): "
+                % (database, args["schema_label"], scratch))
         try:
             rc, stdout, stderr = self._psql_run(maint_argv, script=create)
             if rc != 0:
-                result.update(failed=True, rc=rc, stderr=stderr, msg="Could not create the scratch database "
-                              "%s: %s" % (scratch, describe_failure(rc, stderr, container, scratch,
-                                                                    self._login_user)))
+                result.update(failed=True, rc=rc, stderr=stderr, msg=lead + "could not create it: %s" % (
+                    describe_failure(rc, stderr, container, scratch, self._login_user)))
                 return None
             if ref["build"] == "sql":
                 argv = build_psql_argv(container, self._login_user, scratch, docker_cli=docker_cli,
@@ -254,8 +256,8 @@ class ActionModule(PsqlActionBase):
                 if rc != 0:
                     msg = describe_failure(rc, stderr, container, scratch, self._login_user)
                     result.update(failed=True, rc=rc, stderr=stderr,
-                                  msg="Could not build %s from %s in a scratch database: %s"
-                                      % (what, args["schema_label"], msg.replace("<stdin>", args["schema_label"])))
+                                  msg=lead + "building %s failed: %s"
+                                      % (what, msg.replace("<stdin>", args["schema_label"])))
                     return None
             else:
                 if not args["backend_container"]:
@@ -273,10 +275,11 @@ class ActionModule(PsqlActionBase):
                 if not parsed.get("ok"):
                     result.update(
                         failed=True, rc=rc,
-                        msg="Could not build %s: the application's migrations failed in the scratch "
-                            "database %s (revision %s: %s). Nothing was changed. %s"
-                            % (what, scratch, parsed.get("failed_revision") or "?",
-                               parsed.get("error") or "see output", (parsed.get("output") or "")[-1500:]))
+                        msg=lead + "building %s, the application's migrations failed (revision %s: %s). %s"
+                            % (what, parsed.get("failed_revision") or "?",
+                               parsed.get("error") or describe_problem(parsed, args["backend_container"],
+                                                                       args["url_variable"]),
+                               (parsed.get("output") or "")[-1500:]))
                     return None
             read = build_catalog_script([("expected", scratch)])
             queries.append(read)

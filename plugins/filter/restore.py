@@ -35,6 +35,9 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
     if plan == "newer":
         refusal = newer_refusal(database, container, verify.get("database_revision"), source_revision,
                                 verify.get("schema_label") or "the schema source")
+        if items:
+            refusal += ("\nWhat differs from what the application builds at %s: %s"
+                        % (verify.get("database_revision"), _restore.findings_text(verify, items)))
     elif exists:
         refusal = _restore.refusal(database, container, verify, bool(recreate), size, rows, tables,
                                    kept_name, safety_dir)
