@@ -33,7 +33,6 @@ def upgrade():
         FROM reading_sessions
         WHERE NOT is_active AND ended_at IS NOT NULL
         GROUP BY user_id, (started_at AT TIME ZONE 'UTC')::date
-        WITH NO DATA
     """)
     # Unique: REFRESH MATERIALIZED VIEW CONCURRENTLY works on this view.
     op.create_index("idx_daily_stats_user_date", "reading_sessions_daily_stats",
@@ -52,7 +51,6 @@ def upgrade():
         FROM reading_sessions s
         WHERE NOT s.is_active
         GROUP BY s.user_id
-        WITH NO DATA
     """)
     op.create_index("idx_patterns_user", "user_reading_patterns", ["user_id"])
 
