@@ -444,3 +444,54 @@ def comment_statement(name, properties):
     if not properties:
         return ""
     return "COMMENT ON DATABASE %s IS %s" % (quote_ident(name), quote_literal(properties.get("comment")))
+
+
+# What CREATE DATABASE fixes for good: a difference here needs a rebuild.
+IMMUTABLE = ("encoding", "collate", "ctype", "locale_provider", "icu_locale", "icu_rules", "tablespace")
+
+
+def alter_statements(name, wanted, current):
+    """Statements that give the existing database *name* (read as *current*) the properties *wanted*.
+
+    The connection limit, the settings (SET what differs, RESET what is not
+    wanted) and the ACL (everything revoked, CASCADE, then granted as wanted:
+    a NULL acl as the explicit default) are changed in place; the owner is
+    left to ALTER DATABASE … OWNER TO by the caller.  [] when nothing differs.
+    Raises ValueError naming what only a rebuild can change (encoding,
+    collation, ctype, locale provider, tablespace).
+    """
+    if not wanted:
+        return []
+    if not current:
+        raise ValueError("database %s does not exist: create it (create_statements)" % name)
+    fixed = compare_properties(wanted, current, ignore=[k for k, _l, _s, _d in _SCALARS if k not in IMMUTABLE]
+                               + ["name", "settings", "acl"])
+    if fixed:
+        raise ValueError(
+            "database %s differs in what only a rebuild changes (%s): rebuild it (for the database "
+            "role: database_state=recreated with db_runbooks_confirm_destroy=%s, which loses its "
+            "data; or playbooks/restore.yml), or give database_properties these values."
+            % (name, "; ".join(fixed), name))
+    db = quote_ident(name)
+    statements = []
+    want_limit = _norm("connection_limit", wanted.get("connection_limit"), -1)
+    if want_limit != _norm("connection_limit", current.get("connection_limit"), -1):
+        statements.append("ALTER DATABASE %s WITH CONNECTION LIMIT %d" % (db, want_limit))
+    want, got = _settings(wanted), _settings(current)
+    for role, guc in sorted(set(want) | set(got)):
+        if want.get((role, guc)) == got.get((role, guc)):
+            continue
+        target = ("ALTER ROLE %s IN DATABASE %s" % (quote_ident(role), db)) if role else ("ALTER DATABASE %s" % db)
+        if (role, guc) in want:
+            statements.append("%s SET %s = %s" % (target, quote_ident(guc), setting_value_sql(guc, want[(role, guc)])))
+        else:
+            statements.append("%s RESET %s" % (target, quote_ident(guc)))
+    if effective_acl(wanted) != effective_acl(current):
+        owner = wanted.get("owner") or current.get("owner")
+        grantees = [PUBLIC] + sorted(set(g for g, _p in effective_acl(current)) - {PUBLIC} | ({owner} if owner else set()))
+        statements += ["REVOKE ALL ON DATABASE %s FROM %s CASCADE" % (db, _role(g)) for g in grantees]
+        acl = wanted.get("acl")
+        if acl is None:
+            acl = default_acl(owner)
+        statements += acl_statements(name, acl, owner)[2:]
+    return statements
