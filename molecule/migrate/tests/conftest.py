@@ -1,0 +1,6 @@
+"""The migrate scenario's helpers live in migrate_state.py beside this file."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
