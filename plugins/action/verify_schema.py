@@ -163,7 +163,9 @@ class ActionModule(PsqlActionBase):
             ref = choose_reference(kind, args["schema_revision"], versions, args["alembic_history"])
             result.update(database_revision=ref["database_revision"], revision_relation=ref["relation"],
                           expected_revision=ref["revision"])
-            if check_revision is None or check_revision:
+            # The source's revision means "the source's, or the database's own when the chain
+            # knows it"; another revision given explicitly is held as it is.
+            if check_revision is None or check_revision == args["schema_revision"]:
                 check_revision = ref["revision"]
             if expected is not None and args["expected_revision"] == ref["revision"]:
                 ref["why"] += ", built earlier in this run"

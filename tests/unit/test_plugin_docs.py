@@ -59,7 +59,7 @@ def test_psql_docs_match_action_argspec():
         assert options[name].get("default", None) == spec.get("default", None), name
 
 
-@pytest.mark.parametrize("name", ["verify_schema", "alembic_version"])
+@pytest.mark.parametrize("name", ["verify_schema", "alembic_version", "alembic"])
 def test_other_modules_docs_match_their_argspec(name):
     import importlib
 

@@ -98,7 +98,8 @@ def test_report_file_is_written_private_with_the_result(runs):
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
     report = _report(path)
     assert report["ok"] is True
-    assert report["schema_source"] == runs["dump"]
+    assert report["schema_source"] == "file"
+    assert report["schema_label"] == runs["dump"]
     with open(runs["dump"], "rb") as f:
         assert report["schema_sha256"] == hashlib.sha256(f.read()).hexdigest()
     assert "check constraints 4/4 \u2713" in report["summary"]
