@@ -13,6 +13,9 @@ def kept(pg):
 
 
 def test_the_rebuilt_database_is_a_new_one(pg, kept):
+    # side_effect dropped this index; the kept database (closed to connections) is without it.
+    index = "SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_descriptions_chapter_priority'"
+    assert pg.value(index) == 1
     assert pg.value("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'books'") == 1
 
 
