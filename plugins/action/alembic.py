@@ -60,12 +60,7 @@ class ActionModule(HostCommandActionBase):
     """alembic current/heads/history, or alembic upgrade, in the application's backend container."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
         container = args["container"]
         command = args["command"]
@@ -76,9 +71,7 @@ class ActionModule(HostCommandActionBase):
             raise AnsibleActionFail(
                 "revision %r is not an Alembic revision: give an id such as 'reading_goals_2026', or head."
                 % (revision,))
-        target = task_vars.get("preflight_target") or {}
-        docker_cli = args["docker_cli"] or (target.get("docker_cli") if isinstance(target, dict) else None) \
-            or "docker"
+        docker_cli = self._docker_cli(args, task_vars)
         timeout = args["timeout"]
         if timeout is None:
             timeout = task_vars.get("db_runbooks_step_timeout", DEFAULT_STEP_TIMEOUT)

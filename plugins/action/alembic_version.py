@@ -36,11 +36,7 @@ class ActionModule(PsqlActionBase):
     """Leave exactly one alembic_version row, the wanted revision."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
         revision = args["revision"]
         if not re.match(r"^[A-Za-z0-9_.-]{1,32}$", revision):

@@ -42,12 +42,7 @@ class ActionModule(HostCommandActionBase):
     """Inspect one container through the docker CLI, without its environment."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
         name = args["name"]
         err = check_container_name(name)
@@ -58,9 +53,7 @@ class ActionModule(HostCommandActionBase):
             raise AnsibleActionFail(
                 "timeout=%d is not a number of seconds: give 1 or more (default 30), or 0 for no limit."
                 % timeout)
-        target = task_vars.get("preflight_target") or {}
-        docker_cli = args["docker_cli"] or (target.get("docker_cli") if isinstance(target, dict) else None) \
-            or "docker"
+        docker_cli = self._docker_cli(args, task_vars)
         docker_host = task_vars.get("inventory_hostname") or "the docker host"
         labels = args["labels"]
 

@@ -75,6 +75,24 @@ class HostCommandActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
+    def _begin(self, tmp, task_vars, argument_spec, **spec_kwargs):
+        """The start every action shares: (task_vars, result, args) with the args validated."""
+        task_vars = task_vars or {}
+        result = super(HostCommandActionBase, self).run(tmp, task_vars)
+        validation, args = self.validate_argument_spec(argument_spec=argument_spec, **spec_kwargs)
+        del validation
+        return task_vars, result, args
+
+    @staticmethod
+    def _preflight_target(task_vars):
+        """What the role fancai.db_runbooks.preflight checked (a dict, {} before it ran)."""
+        target = task_vars.get("preflight_target") or {}
+        return target if isinstance(target, dict) else {}
+
+    def _docker_cli(self, args, task_vars):
+        """The docker client: the task's, else the one preflight used, else docker."""
+        return args.get("docker_cli") or self._preflight_target(task_vars).get("docker_cli") or "docker"
+
     def _host_run(self, argv, in_data=None):
         """Run *argv* with /bin/sh on the docker host; (rc, stdout, stderr) as text."""
         res = self._low_level_execute_command(shell_join(argv), in_data=in_data, executable="/bin/sh")
@@ -88,9 +106,7 @@ class PsqlActionBase(HostCommandActionBase):
         """Return (container, login_user) from the task's args or preflight_target."""
         # Roles run fancai.db_runbooks.preflight first; it leaves the container it
         # checked in preflight_target, so no task has to name it again.
-        target = task_vars.get("preflight_target") or {}
-        if not isinstance(target, dict):
-            target = {}
+        target = self._preflight_target(task_vars)
         container = args.get("container") or target.get("container")
         login_user = args.get("login_user") or target.get("login_user") or "postgres"
         if not container:
@@ -102,7 +118,7 @@ class PsqlActionBase(HostCommandActionBase):
         if err:
             raise AnsibleActionFail(err)
         # The docker client preflight used, unless the task names another.
-        args["docker_cli"] = args.get("docker_cli") or target.get("docker_cli") or "docker"
+        args["docker_cli"] = self._docker_cli(args, task_vars)
         timeout = args.get("timeout")
         if timeout is None:
             timeout = task_vars.get("db_runbooks_step_timeout", DEFAULT_STEP_TIMEOUT)
@@ -168,12 +184,7 @@ class ActionModule(PsqlActionBase):
     """Run SQL in a PostgreSQL container through ``docker exec … psql``."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
         container, login_user = self._psql_target(args, task_vars)
 

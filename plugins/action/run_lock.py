@@ -89,16 +89,9 @@ class ActionModule(HostCommandActionBase):
         return [names.get(a, a) for a in argv]
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
-
-        target = task_vars.get("preflight_target") or {}
-        if not isinstance(target, dict):
-            target = {}
+        target = self._preflight_target(task_vars)
         container = args["container"] or target.get("container")
         if not container:
             raise AnsibleActionFail(

@@ -76,11 +76,7 @@ class ActionModule(PsqlActionBase):
     """Check a schema source before anything is touched; return what was checked."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        validation, args = self.validate_argument_spec(argument_spec=_ARGSPEC)
-        del validation
+        task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
 
         source = args["source"]
         err = source_problem(source, args["path"], args["revision"])
@@ -90,10 +86,8 @@ class ActionModule(PsqlActionBase):
         err = check_identifier(database, "database")
         if err:
             raise AnsibleActionFail(err)
-        target = task_vars.get("preflight_target") or {}
-        if not isinstance(target, dict):
-            target = {}
-        docker_cli = args["docker_cli"] or target.get("docker_cli") or "docker"
+        target = self._preflight_target(task_vars)
+        docker_cli = self._docker_cli(args, task_vars)
         self._docker_cli = docker_cli
 
         backend_container = args["backend_container"]

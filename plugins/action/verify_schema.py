@@ -88,15 +88,8 @@ class ActionModule(PsqlActionBase):
     """Compare a database's catalog with an expected one, read-only."""
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-
-        validation, args = self.validate_argument_spec(
-            argument_spec=_ARGSPEC,
-            mutually_exclusive=[("expected_database", "expected")],
-        )
-        del validation
+        task_vars, result, args = self._begin(
+            tmp, task_vars, _ARGSPEC, mutually_exclusive=[("expected_database", "expected")])
 
         container, login_user = self._psql_target(args, task_vars)
         self._login_user = login_user

@@ -31,6 +31,7 @@ import re
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
     check_container_name,
     check_identifier,
+    timeout_reason,
 )
 
 # The line the runner prints before its JSON document.
@@ -547,17 +548,8 @@ def describe_problem(result, container, url_variable="DATABASE_URL", timeout=Non
 
 def describe_timeout(container, seconds, state=None):
     """Word a runner exec the docker host had to end, with what the container says of itself."""
-    if state == "paused":
-        why = "the container is paused: `docker unpause %s`, then run again" % container
-    elif state and state != "running":
-        why = "the container is %s: `docker start %s`, then run again" % (state, container)
-    elif state == "running":
-        why = ("the container runs, but alembic did not finish (a lock held by another session? see "
-               "pg_stat_activity); raise db_runbooks_step_timeout if the migration is only slow")
-    else:
-        why = "the docker engine did not answer either: check `docker info` on this host"
     return ("alembic in the backend container %r did not finish within %d s (db_runbooks_step_timeout) "
-            "and was ended: %s." % (container, int(seconds), why))
+            "and was ended: %s." % (container, int(seconds), timeout_reason(container, state, "alembic")))
 
 
 def fmt_revisions(revisions):

@@ -140,19 +140,22 @@ def shorten_statement(statement, limit=QUERY_SHOWN_CHARS):
         statement[:limit], len(statement) - limit, lines)
 
 
+def timeout_reason(container, state, what="the statement"):
+    """Why a call to *container* did not finish, from the state docker reports, and the fix."""
+    if state == "paused":
+        return "the container is paused: `docker unpause %s`, then run again" % container
+    if state and state != "running":
+        return "the container is %s: `docker start %s`, then run again" % (state, container)
+    if state == "running":
+        return ("the container runs, but %s did not finish (a lock held by another session? see "
+                "pg_stat_activity); raise db_runbooks_step_timeout if it is only slow" % what)
+    return "the docker engine did not answer either: check `docker info` on this host"
+
+
 def describe_timeout(container, database, seconds, state=None):
     """Word a psql call that did not finish in time, with what the container says of itself."""
-    if state == "paused":
-        why = "the container is paused: `docker unpause %s`, then run again" % container
-    elif state and state != "running":
-        why = "the container is %s: `docker start %s`, then run again" % (state, container)
-    elif state == "running":
-        why = ("the container runs, but the statement did not finish (a lock held by another session? "
-               "see pg_stat_activity); raise db_runbooks_step_timeout if it is only slow")
-    else:
-        why = "the docker engine did not answer either: check `docker info` on this host"
     return ("psql in container %r (database %r) did not finish within %d s (db_runbooks_step_timeout) "
-            "and was ended: %s." % (container, database, int(seconds), why))
+            "and was ended: %s." % (container, database, int(seconds), timeout_reason(container, state)))
 
 
 def shell_join(argv):

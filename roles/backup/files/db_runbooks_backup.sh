@@ -545,9 +545,12 @@ if [[ "$kind" == full ]]; then
     checks+=('"full_read"')
     run_bounded container "pg_restore --list" "$partial" "$work/toc" \
         "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore --list
+    # A database with no objects at all (one a restore replaces after everything
+    # in it was dropped) has an empty table of contents: the full read above
+    # already proved the archive whole, so that is not a failure.
+    (( bounded_rc == 0 )) \
+        || finish_failed "the table of contents of the dump of $database cannot be read: $(tr '\n' ' ' <"$tmp_err")"
     toc_entries=$(grep -c '^[0-9]' "$work/toc" || true)
-    (( bounded_rc == 0 && toc_entries > 0 )) \
-        || finish_failed "the dump of $database has an empty table of contents: $(tr '\n' ' ' <"$tmp_err")"
     checks+=('"toc"')
 else
     # A plain dump has no table of contents to read; pg_dump ends it with this
