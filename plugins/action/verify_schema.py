@@ -55,6 +55,7 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._schema_source 
     choose_reference,
     database_revision,
     relation,
+    source_label,
 )
 
 
@@ -196,8 +197,11 @@ class ActionModule(PsqlActionBase):
                 BAD_MARK if lines else OK_MARK, (" (%d different)" % len(lines)) if lines else ""))
             verdict["ok"] = verdict["ok"] and not lines
         if kind:
+            # Built by the chain, the reference is the application's migrations, whatever the source.
+            shown = label if result["reference"]["build"] == "sql" or kind == "alembic" else source_label(
+                "alembic", backend_container=args["backend_container"], revision=result["expected_revision"])
             verdict["summary"].insert(0, "schema from %s, at %s (%s)" % (
-                label, result["expected_revision"], result["reference"]["why"]))
+                shown, result["expected_revision"], result["reference"]["why"]))
         result.update(verdict, catalog=catalog, alembic_version=versions)
         return self._finish(result, args, database, label)
 

@@ -24,8 +24,9 @@ if [ "$#" -gt 0 ]; then
   scenarios=("$@")
 else
   # Longest first (measured), so the last ones to start are short; then any new one.
-  known=(schema_guard locking alembic_stamp secrets restore_interrupted matview backup_failures restore
-         restore_failures restore_writers privileges awx safety_dumps backup verify failures schema_load
+  known=(schema_guard locking alembic_stamp secrets restore_interrupted app_alembic database_properties
+         app_schema matview backup_failures restore migrate app_newer app_rebuild restore_failures
+         restore_writers privileges awx safety_dumps backup verify failures schema_load app_double
          extensions database)
   mapfile -t all < <(for f in molecule/*/molecule.yml; do basename "$(dirname "$f")"; done)
   scenarios=()
