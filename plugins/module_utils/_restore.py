@@ -130,8 +130,8 @@ def refusal(database, container, verify, recreate, size, rows, tables, kept_name
         lines.append(
             "Its alembic_version holds %s, a revision the schema source (at %s) cannot place: if it is "
             "newer than the schema source, a rebuild goes back to an older schema. Start the backend "
-            "container (db_runbooks_backend_container) so its Alembic chain tells, or see "
-            "ansible-playbook playbooks/alembic_status.yml." % (rev, (verify or {}).get("expected_revision")))
+            "container (db_runbooks_backend_container) so its Alembic chain tells (playbooks/alembic_status.yml "
+            "shows where the application stands)." % (rev, (verify or {}).get("expected_revision")))
     playbooks, by_hand, rest = classify(items)
     if items and not rest and not recreate:
         fix = ["Every finding is additive: a repair in place keeps every row, no rebuild needed."]
