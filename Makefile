@@ -54,7 +54,7 @@ host:
 
 # The application's doubles (compose mode of molecule/shared/create.yml): its
 # backend (Alembic chain in /app) and its PostgreSQL (only /bin/sh inside).
-image: engine
+image: engine venv
 	mkdir -p $(dir $(IMAGE_FILE))
 	bash tests/images/postgres15/build.sh > $(IMAGE_FILE).tmp
 	mv $(IMAGE_FILE).tmp $(IMAGE_FILE)
