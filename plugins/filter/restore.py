@@ -54,6 +54,14 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
     }
 
 
+def restore_kept_properties(properties):
+    """The properties a rebuilt copy takes over: all, bar a restore's own mark in the comment."""
+    if properties is not None and not isinstance(properties, dict):
+        raise AnsibleFilterError("restore_kept_properties needs verify_result.properties (a dict), got %r"
+                                 % (properties,))
+    return _restore.properties_to_keep(properties)
+
+
 def restore_kept_name(database):
     """<database>__old_<YYYYMMDD_HHMMSS> for now (UTC): where a swap keeps the old database."""
     return _kept_name(database, datetime.datetime.now(datetime.timezone.utc))
@@ -64,4 +72,4 @@ class FilterModule(object):
 
     def filters(self):
         return {"restore_leftovers": restore_leftovers, "restore_plan": restore_plan,
-                "restore_kept_name": restore_kept_name}
+                "restore_kept_name": restore_kept_name, "restore_kept_properties": restore_kept_properties}

@@ -23,6 +23,7 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
 MARK_TEMP = "fancai.db_runbooks restore in progress"
 MARK_CLOSED = "fancai.db_runbooks restore: connections closed for the swap"
 MARK_KEPT = "fancai.db_runbooks restore: kept aside"
+MARKS = (MARK_TEMP, MARK_CLOSED, MARK_KEPT)
 
 # Findings a repair in place fixes without touching a row, with the playbook
 # that does it today (None: additive, but done by hand from its definition).
@@ -147,6 +148,23 @@ def refusal(database, container, verify, recreate, size, rows, tables, kept_name
                      "closes the database for well under a second to swap it in. To go ahead: run "
                      "again with -e %s=%s" % (confirm_option, database))
     return "\n".join(lines)
+
+
+def properties_to_keep(properties):
+    """The database-level properties a rebuilt copy takes over from *properties*.
+
+    All of them, except a comment that is one of a restore's own marks (left
+    by an earlier run whose clean-up could not write it, e.g. behind a lock):
+    that mark is not the application's comment, and a copy carrying it would
+    look half-swapped to the next run.  It becomes None (COMMENT … IS NULL).
+    """
+    if not properties:
+        return {}
+    out = dict(properties)
+    comment = out.get("comment")
+    if isinstance(comment, str) and comment.startswith(MARKS):
+        out["comment"] = None
+    return out
 
 
 def swap_states(database, found, temp_name, legacy_old_name):

@@ -130,3 +130,33 @@ def test_swap_states_kept_temp_foreign_legacy():
 def test_swap_states_foreign_databases_with_our_names(name):
     out = r.swap_states("db", [_row(name, "someone else's")], "db__restore", "db__old")
     assert out["foreign"] == [name]
+
+
+@pytest.mark.parametrize("mark", [r.MARK_CLOSED + " (db__old_20261202_030000)", r.MARK_TEMP,
+                                  r.MARK_KEPT + " from db, safety dump pending"])
+def test_properties_to_keep_drops_a_restore_mark_from_the_comment(mark):
+    props = {"owner": "app", "comment": mark, "settings": [{"role": "", "setting": "a=b"}]}
+    out = r.properties_to_keep(props)
+    assert out == {"owner": "app", "comment": None, "settings": [{"role": "", "setting": "a=b"}]}
+    assert props["comment"] == mark
+
+
+@pytest.mark.parametrize("comment", [None, "the application's own words",
+                                     "fancai.db_runbooks is mentioned, but not as a mark"])
+def test_properties_to_keep_keeps_any_other_comment(comment):
+    assert r.properties_to_keep({"owner": "app", "comment": comment}) == {"owner": "app", "comment": comment}
+
+
+@pytest.mark.parametrize("empty", [None, {}])
+def test_properties_to_keep_of_no_reading_is_empty(empty):
+    assert r.properties_to_keep(empty) == {}
+
+
+def test_the_filter_keeps_properties_and_refuses_what_is_not_a_reading():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.fancai.db_runbooks.plugins.filter.restore import restore_kept_properties
+
+    assert restore_kept_properties({"comment": r.MARK_CLOSED}) == {"comment": None}
+    assert restore_kept_properties(None) == {}
+    with pytest.raises(AnsibleFilterError, match="verify_result.properties"):
+        restore_kept_properties(["not", "a", "dict"])
