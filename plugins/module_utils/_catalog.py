@@ -54,7 +54,7 @@ SELECT json_build_object(
               WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'm')),
   'indexes', (SELECT coalesce(json_agg(json_build_object(
                  'name', i.relname, 'relation', t.relname,
-                 'unique', x.indisunique, 'primary', x.indisprimary,
+                 'unique', x.indisunique, 'primary', x.indisprimary, 'valid', x.indisvalid,
                  'definition', pg_catalog.pg_get_indexdef(x.indexrelid))
                ORDER BY i.relname), '[]')
               FROM pg_catalog.pg_index x
@@ -80,7 +80,8 @@ SELECT json_build_object(
                              FROM unnest(con.confkey) WITH ORDINALITY k(attnum, n)
                              JOIN pg_catalog.pg_attribute a
                                ON a.attrelid = con.confrelid AND a.attnum = k.attnum),
-                 'on_delete', con.confdeltype, 'on_update', con.confupdtype)
+                 'on_delete', con.confdeltype, 'on_update', con.confupdtype,
+                 'validated', con.convalidated)
                ORDER BY t.relname, con.conname), '[]')
               FROM pg_catalog.pg_constraint con
               JOIN pg_catalog.pg_class t ON t.oid = con.conrelid
@@ -234,6 +235,9 @@ def keyed_catalog(raw):
         entry = {"relation": idx["relation"], "definition": idx["definition"]}
         if kind == "indexes":
             entry["unique"] = idx["unique"]
+        if "valid" in idx:
+            # False: left by an interrupted CREATE INDEX CONCURRENTLY (never used by a query).
+            entry["valid"] = idx["valid"]
         cat[kind][idx["name"]] = entry
     for con in raw.get("check_constraints") or []:
         cat["check_constraints"]["%s.%s" % (con["relation"], con["name"])] = {
@@ -247,6 +251,9 @@ def keyed_catalog(raw):
             "on_delete": _FK_ACTIONS.get(fk["on_delete"], fk["on_delete"]),
             "on_update": _FK_ACTIONS.get(fk["on_update"], fk["on_update"]),
         }
+        if "validated" in fk:
+            # False: added NOT VALID and never validated (rows written before it are unchecked).
+            cat["foreign_keys"]["%s.%s" % (fk["relation"], fk["name"])]["validated"] = fk["validated"]
     for enum in raw.get("enums") or []:
         cat["enums"][enum["name"]] = {"labels": enum["labels"] or []}
     for ext in raw.get("extensions") or []:
@@ -643,6 +650,17 @@ def _show(value):
     return str(value)
 
 
+def _state_findings(kind, label, key, attrs):
+    """What is wrong with an object whatever its definition: an invalid index, an unvalidated key."""
+    if kind in ("indexes", "primary_keys") and attrs.get("valid") is False:
+        return [_entry(label, key, "invalid (left by an interrupted CREATE INDEX CONCURRENTLY; no query "
+                                   "uses it: playbooks/repair.yml rebuilds it)")]
+    if kind == "foreign_keys" and attrs.get("validated") is False:
+        return [_entry(label, key, "not validated (added NOT VALID: rows written before it are unchecked; "
+                                   "playbooks/repair.yml validates it)")]
+    return []
+
+
 def compare_catalogs(actual, expected, alembic_revision=None, alembic_version=None,
                      require_populated=True):
     """Compare *actual* with *expected* (both keyed catalogs) by name.
@@ -670,6 +688,7 @@ def compare_catalogs(actual, expected, alembic_revision=None, alembic_version=No
                     k_diff.append(_entry(label, key, "%s is %s, expected %s" % (
                         attr.replace("_", " "), _show_attr(kind, attr, act[key].get(attr)),
                         _show_attr(kind, attr, exp[key][attr]))))
+            k_diff += _state_findings(kind, label, key, act[key])
         missing += [_entry(label, k, _describe(kind, exp[k])) for k in k_missing]
         extra += [_entry(label, k, _describe(kind, act[k])) for k in k_extra]
         different += k_diff

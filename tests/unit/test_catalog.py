@@ -392,3 +392,21 @@ def test_describe_differences_names_everything(expected):
 # The module's documentation covers the action plugin's options
 # --------------------------------------------------------------------------
 
+
+
+def test_invalid_index_and_unvalidated_key_are_different(expected):
+    raw = _sample_raw()
+    raw["indexes"][1]["valid"] = False
+    raw["foreign_keys"][0]["validated"] = False
+    actual = cat.keyed_catalog(raw)
+    assert actual["indexes"]["ix_books_title"]["valid"] is False
+    assert actual["foreign_keys"]["books.books_user_id_fkey"]["validated"] is False
+    res = _compare(actual, expected)
+    assert not res["ok"]
+    assert any(d.startswith("index ix_books_title: invalid") for d in res["different"]), res["different"]
+    assert any(d.startswith("foreign key books.books_user_id_fkey: not validated") for d in res["different"])
+    assert res["missing"] == [] and res["extra"] == []
+    # Valid and validated, the same catalog read with the new columns compares clean.
+    raw["indexes"][1]["valid"] = True
+    raw["foreign_keys"][0]["validated"] = True
+    assert _compare(cat.keyed_catalog(raw), expected)["ok"]
