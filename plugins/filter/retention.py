@@ -30,6 +30,9 @@ from ansible.errors import AnsibleFilterError
 # The sidecars the backup role writes next to every dump, only once the dump
 # has passed its checks: a dump with both is "verified".
 SIDECARS = (".sha256", ".json")
+# Written next to a nightly dump by the backup role's restore drill (passed or
+# not): part of the backup, removed with it, never needed for "verified".
+DRILL_SIDECARS = (".drill.json",)
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _SERIES_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}\Z")
 _EXTENSION_RE = re.compile(r"^[a-z0-9]{1,8}\Z")
@@ -50,7 +53,7 @@ def _keep_and_delete(backups, reasons, present):
     delete_files = []
     for path in delete:
         delete_files.append(path)
-        delete_files.extend(path + s for s in SIDECARS if path + s in present)
+        delete_files.extend(path + s for s in SIDECARS + DRILL_SIDECARS if path + s in present)
     return keep, delete, delete_files
 
 def backup_name_re(series, extension):
@@ -183,7 +186,7 @@ def gfs_retention(files, series, extension="dump", daily=7, weekly=4, monthly=6)
                 reasons[b["path"]] = ["unverified, newer than the newest verified backup"]
 
     # Sidecars of a known backup are part of it, not strangers.
-    sidecars = set(b["path"] + s for b in backups for s in SIDECARS)
+    sidecars = set(b["path"] + s for b in backups for s in SIDECARS + DRILL_SIDECARS)
     ignored = [p for p in ignored if p not in sidecars]
 
     keep, delete, delete_files = _keep_and_delete(backups, reasons, present)
@@ -238,7 +241,7 @@ def safety_retention(files, series, keep_days=30, now=None):
         raise AnsibleFilterError(
             "%s: safety dumps of series %r come from several directories (%s): "
             "give the files of one directory" % (name, series, ", ".join(sorted(directories))))
-    sidecars = set(d["path"] + s for d in dumps for s in SIDECARS)
+    sidecars = set(d["path"] + s for d in dumps for s in SIDECARS + DRILL_SIDECARS)
     ignored = [p for p in ignored if p not in sidecars]
 
     dumps.sort(key=lambda d: (d["time"], d["path"]), reverse=True)

@@ -22,6 +22,9 @@
 #   --lock-wait SECONDS     wait this long for another backup of D to finish (0)
 #   --table-lock-timeout T  pg_dump --lock-wait-timeout, e.g. 10min ('' = wait forever)
 #   --space-factor F        free space needed = F x pg_database_size (1.0)
+#   --table SCHEMA.TABLE    (repeatable; --class safety only) dump only these tables'
+#                           rows (pg_dump --table, --strict-names): the safety dump of
+#                           a partial restore; the manifest lists them in "tables"
 #   --check                 do every check (session, space, lock), write nothing
 #
 # Environment: DB_RUNBOOKS_ROW_COUNTS_SQL, a SELECT returning one column
@@ -82,6 +85,7 @@ table_lock_timeout=""
 space_factor=1.0
 timeout_s=21600
 check_mode=false
+tables=()
 
 # Set as the run goes; the EXIT trap removes whatever is listed in $cleanup and
 # ends the docker clients in $snap_pid and $child_pid.
@@ -269,6 +273,7 @@ while (( $# > 0 )); do
         --table-lock-timeout) table_lock_timeout=$2; shift 2 ;;
         --space-factor) space_factor=$2; shift 2 ;;
         --timeout) timeout_s=$2; shift 2 ;;
+        --table) tables+=("$2"); shift 2 ;;
         --check) check_mode=true; shift ;;
         -h | --help) usage ;;
         *) say "unknown option: $1"; usage ;;
@@ -291,6 +296,11 @@ stage=inputs
 [[ "$kind" == full || "$kind" == schema ]] || finish_failed "--kind must be full or schema, not '$kind'"
 [[ "$class" == nightly || "$class" == safety ]] || finish_failed "--class must be nightly or safety, not '$class'"
 [[ "$class" == nightly || "$kind" == full ]] || finish_failed "--class safety takes a full dump only, not --kind $kind"
+for t in "${tables[@]}"; do
+    [[ "$t" =~ ^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$ ]] \
+        || finish_failed "--table '$t' is not a schema-qualified plain table name such as public.chapters"
+done
+(( ${#tables[@]} == 0 )) || [[ "$class" == safety ]] || finish_failed "--table takes --class safety (a partial safety dump), not --class $class"
 [[ "$compress" =~ ^([0-9]|(none|gzip|lz4|zstd)(:[a-z0-9=,_-]+)?)$ ]] \
     || finish_failed "--compress '$compress' is not a pg_dump -Z value (0-9, or gzip|lz4|zstd[:level] with pg_dump 16+)"
 [[ "$lock_wait" =~ ^[0-9]+$ ]] || finish_failed "--lock-wait '$lock_wait' is not a number of seconds"
@@ -361,6 +371,9 @@ if ! $check_mode; then
         for f in "$d"/.*.partial; do stale+=("$f"); done
         for f in "$d"/*.dump.sha256 "$d"/*.dump.json "$d"/schema_backup-*.sql.sha256 "$d"/schema_backup-*.sql.json; do
             [[ -e "${f%.*}" ]] || stale+=("$f")
+        done
+        for f in "$d"/*.dump.drill.json; do
+            [[ -e "${f%.drill.json}" ]] || stale+=("$f")
         done
     done
     shopt -u nullglob
@@ -489,6 +502,8 @@ cleanup+=("$partial")
 dump_args=(-U "$login_user" -d "$database" --snapshot="$snapshot")
 if [[ "$kind" == full ]]; then
     dump_args+=(--format=custom --compress="$compress")
+    for t in "${tables[@]}"; do dump_args+=(--table="$t"); done
+    (( ${#tables[@]} == 0 )) || dump_args+=(--strict-names)
 else
     dump_args+=(--format=plain --schema-only)
 fi
@@ -574,7 +589,12 @@ t_end=$(now)
 # ---------------------------------------------------------------- 6. sidecars, rename
 stage="write"
 checks_json=$(IFS=,; printf '[%s]' "${checks[*]}")
-fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "rows": %s, "row_counts": %s, "context": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "container": %s, "host": %s' \
+tables_json=null
+if (( ${#tables[@]} > 0 )); then
+    tables_json=$(for t in "${tables[@]}"; do json_str "$t"; echo; done | paste -sd, -)
+    tables_json="[$tables_json]"
+fi
+fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "rows": %s, "row_counts": %s, "context": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "tables": %s, "container": %s, "host": %s' \
     "$(json_str "$kind")" "$(json_str "$class")" "$(json_str "$series")" "$(json_str "$database")" \
     "$(json_str "$name")" "$(json_str "$final")" "$size" \
     "$(json_str "$sha256")" "$(if [[ "$kind" == full ]]; then json_str "$compress"; else echo null; fi)" \
@@ -586,7 +606,7 @@ fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": 
     "$(json_str "$(iso_utc "$t_start")")" "$(json_str "$(iso_utc "$t_end")")" \
     "$(seconds_between "$t_start" "$t_end")" "$(seconds_between "$t_dump" "$t_dumped")" \
     "$(seconds_between "$t_dumped" "$t_verified")" "$(seconds_between "$t_verified" "$t_end")" \
-    "$checks_json" "$(json_str "$container")" "$(json_str "$(uname -n)")")
+    "$checks_json" "$tables_json" "$(json_str "$container")" "$(json_str "$(uname -n)")")
 
 write_sidecar() {
     # $1 final path, $2 content: written under a partial name, fsynced, renamed.
