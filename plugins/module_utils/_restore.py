@@ -197,3 +197,62 @@ def swap_states(database, found, temp_name, legacy_old_name):
         elif kept_re.match(name):
             out["kept"].append(name)
     return out
+
+
+def decide_data(exists, already, recreate=False):
+    """The plan of a restore from a backup: 'build' (absent), 'nothing', or 'rebuild'.
+
+    *already* is true when the live database is the very copy an earlier run
+    restored from the same dump (its oid and the dump's sha256 recorded then)
+    and still holds the dump's row counts and schema: restoring it again would
+    only throw away what was written since, so it is done only with recreate.
+    """
+    if not exists:
+        return "build"
+    if already and not recreate:
+        return "nothing"
+    return "rebuild"
+
+
+def dump_text(dump):
+    """'bookreader_dev-20261202T020000Z.dump (nightly, taken 2026-12-02T02:00:00Z, 17 751 rows in 9 tables, Alembic x)'."""
+    dump = dump or {}
+    counts = dump.get("row_counts") or {}
+    return "%s (%s, taken %s, %s rows in %d tables, Alembic %s)" % (
+        dump.get("file") or dump.get("path"), dump.get("class") or "backup", dump.get("started") or "at an unknown time",
+        human_count(dump.get("rows") if dump.get("rows") is not None else sum(counts.values())),
+        len(counts), dump.get("alembic_revision") or "none")
+
+
+def data_refusal(database, container, verify, recreate, size, rows, tables, kept_name, safety_dir, dump,
+                 already=False, confirm_option="db_runbooks_confirm_destroy"):
+    """The message of a restore from a backup refused for want of confirmation."""
+    items = findings(verify)
+    if already:
+        why = "it is already the copy restored from this dump, and recreate was asked"
+    elif verify and verify.get("ok"):
+        why = "it verifies clean, but its rows are replaced by the backup's"
+    else:
+        why = "it does not verify: " + findings_text(verify, items) if items else "its rows are replaced by the backup's"
+    return "\n".join([
+        "Database %s in %s would be replaced by the data of %s (%s). Nothing was touched."
+        % (database, container, dump_text(dump), why),
+        "At stake: %s; whatever was written after the backup was taken is not in it. The old database is "
+        "kept aside as %s (never dropped by this collection without its own confirmation) and dumped to %s, "
+        "from which -e db_runbooks_restore_from=<that safety dump> brings it back."
+        % (at_stake(database, size, rows, tables), kept_name, safety_dir),
+        "The restore loads and verifies the copy while the application runs, then closes the database for "
+        "well under a second to swap it in. To go ahead: run again with -e %s=%s" % (confirm_option, database),
+    ])
+
+
+def count_differences(expected, found):
+    """'public.chapters dumped 48, restored 36' for every table whose counts differ (either side missing)."""
+    expected = expected or {}
+    found = found or {}
+    out = []
+    for table in sorted(set(expected) | set(found)):
+        a, b = expected.get(table, "missing"), found.get(table, "missing")
+        if a != b:
+            out.append("%s dumped %s, restored %s" % (table, a, b))
+    return out
