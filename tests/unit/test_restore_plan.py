@@ -37,10 +37,11 @@ def test_findings_say_an_unpopulated_matview_once():
     (["different alembic revision: alembic_version holds x, expected exactly y",
       "missing extension pg_trgm", "not populated: matview v"],
      ["playbooks/fix_extensions.yml", "playbooks/refresh_matviews.yml", "playbooks/stamp_alembic.yml"], [], []),
-    (["missing index ix_books_title: on books using btree ( title )"], [],
-     ["missing index ix_books_title: on books using btree ( title )"], []),
-    (["missing check constraint check_book_format: CHECK (…)"], [],
-     ["missing check constraint check_book_format: CHECK (…)"], []),
+    (["missing index ix_books_title: on books using btree ( title )"], ["playbooks/repair.yml"], [], []),
+    (["missing check constraint check_book_format: CHECK (…)", "missing extension pg_trgm",
+      "different alembic revision: alembic_version holds x, expected exactly y"],
+     ["playbooks/fix_extensions.yml", "playbooks/repair.yml", "playbooks/stamp_alembic.yml"], [], []),
+    (["missing matview user_reading_patterns"], ["playbooks/repair.yml"], [], []),
     (["missing column books.title: varchar not null"], [], [], ["missing column books.title: varchar not null"]),
     (["extra table notes"], [], [], ["extra table notes"]),
     (["different column books.genre: type is text, expected varchar"], [], [],
@@ -81,8 +82,10 @@ def test_refusal_points_at_the_repair_in_place_for_additive_drift():
     msg = _refusal(_verify(missing=["index ix_books_title: on books using btree ( title )",
                                     "extension pg_trgm"]))
     assert "Every finding is additive" in msg
-    assert "ansible-playbook playbooks/fix_extensions.yml" in msg
+    assert ("Run, in this order (with the same -e options): ansible-playbook playbooks/fix_extensions.yml; "
+            "then ansible-playbook playbooks/repair.yml.") in msg
     assert "missing index ix_books_title" in msg
+    assert "by hand" not in msg and "Create in place" not in msg
     assert "To rebuild anyway: run again with -e db_runbooks_confirm_destroy=bookreader_dev" in msg
 
 
