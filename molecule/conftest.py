@@ -1,9 +1,18 @@
 """Shared testinfra fixtures: ask PostgreSQL itself, inside the scenario's container."""
 
 import json
+import os
 import shlex
 
 import pytest
+
+# Each public table's rows as one md5, as molecule/restore_data/tasks/checksums.yml computes them.
+TABLE_SUMS_SQL = (
+    "SELECT c.relname AS name, (xpath('/row/m/text()', query_to_xml(format("
+    "'SELECT md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS m FROM %I.%I t', "
+    "'|', '', n.nspname, c.relname), false, true, '')))[1]::text AS md5 "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY 1")
 
 
 class Postgres:
@@ -39,6 +48,21 @@ class Postgres:
     def databases(self):
         return sorted(r["datname"] for r in self.rows(
             "SELECT datname FROM pg_database WHERE NOT datistemplate", "postgres"))
+
+    def table_sums(self, database="bookreader_dev"):
+        """{table: md5 of its rows} for every table in public."""
+        return dict((r["name"], r["md5"]) for r in self.rows(TABLE_SUMS_SQL, database))
+
+
+def _saved(name):
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def saved():
+    """Reads a JSON file a playbook of the scenario wrote into its ephemeral directory."""
+    return _saved
 
 
 @pytest.fixture(scope="module")

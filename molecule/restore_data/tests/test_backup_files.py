@@ -4,15 +4,13 @@ import json
 import os
 import shlex
 
-from _sums import saved
-
 
 def _json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
-def test_each_nightly_dump_has_a_passed_drill_result():
+def test_each_nightly_dump_has_a_passed_drill_result(saved):
     for name in ("first_backup.json", "damaged_backup.json"):
         dump = saved(name)
         drill = _json(dump["path"] + ".drill.json")
@@ -20,14 +18,14 @@ def test_each_nightly_dump_has_a_passed_drill_result():
         assert drill["row_counts_match"] is True
 
 
-def test_damaged_dump_is_still_there_and_still_fails_its_checksum(host):
+def test_damaged_dump_is_still_there_and_still_fails_its_checksum(host, saved):
     dump = saved("damaged_backup.json")
     res = host.run("cd %s && sha256sum --check --strict --quiet %s" % (
         shlex.quote(os.path.dirname(dump["path"])), shlex.quote(dump["file"] + ".sha256")))
     assert res.rc != 0
 
 
-def test_record_names_the_rollback_source(inventory_vars, pg):
+def test_record_names_the_rollback_source(inventory_vars, pg, saved):
     record = _json(os.path.join(inventory_vars["db_runbooks_backup_dir"], "bookreader_dev", ".last_data_restore.json"))
     assert record["dump"] == saved("rollback.json")["safety"]
     assert record["oid"] == pg.value("SELECT oid::bigint FROM pg_database WHERE datname = 'bookreader_dev'", "postgres")

@@ -1,13 +1,11 @@
 """The rollback to the safety dump brought back the row written after the first restore."""
 
-from _sums import saved
-
 
 def test_row_written_after_the_restore_is_back(pg):
     assert pg.value("SELECT count(*) FROM users WHERE email = 'after-restore@example.org'") == 1
 
 
-def test_rollback_source_is_a_safety_dump():
+def test_rollback_source_is_a_safety_dump(saved):
     assert "/bookreader_dev/safety/bookreader_dev-safety-" in saved("rollback.json")["safety"]
 
 

@@ -1,25 +1,24 @@
 """After the rollback: every table but users is exactly as the first backup holds it."""
 
-from _sums import live, saved
 
 TABLES = ["alembic_version", "books", "chapters", "descriptions", "generated_images",
           "reading_progress", "reading_sessions", "subscriptions", "users"]
 
 
-def test_converge_restored_every_table_exactly():
+def test_converge_restored_every_table_exactly(saved):
     # Computed from PostgreSQL right after converge (side_effect.yml) and after the first backup (prepare.yml).
     assert saved("converged_sums.json") == saved("expected_sums.json")
 
 
 def test_dropped_table_and_deleted_rows_are_back(pg):
-    assert sorted(live(pg)) == TABLES
+    assert sorted(pg.table_sums()) == TABLES
     assert pg.value("SELECT count(*) FROM reading_sessions") > 0
     assert pg.value("SELECT count(*) FROM generated_images") > 0
 
 
-def test_tables_other_than_users_hold_the_backup_rows(pg):
+def test_tables_other_than_users_hold_the_backup_rows(pg, saved):
     expected = saved("expected_sums.json")
-    now = live(pg)
+    now = pg.table_sums()
     assert dict((k, v) for k, v in now.items() if k != "users") == \
         dict((k, v) for k, v in expected.items() if k != "users")
 

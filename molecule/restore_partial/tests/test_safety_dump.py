@@ -4,8 +4,6 @@ import json
 import os
 import shlex
 
-from _sums import saved
-
 
 def _safety(inventory_vars):
     d = os.path.join(inventory_vars["db_runbooks_backup_dir"], "bookreader_dev", "safety")
