@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 from ansible.errors import AnsibleActionFail
@@ -30,9 +31,13 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._catalog import
     parse_catalog_output,
 )
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._repair import (
+    BLOCKERS_QUERY,
     batches,
+    describe_blockers,
+    describe_builds,
     describe_violations,
     ident,
+    index_builds_query,
     plan_repair,
     precheck_query,
     script_of,
@@ -49,8 +54,9 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks impor
 _ARGSPEC = dict(
     CONNECTION_ARGSPEC,
     database=dict(type="str", required=True),
-    expected=dict(type="dict", required=True),
+    expected=dict(type="dict"),
     apply=dict(type="bool", default=True),
+    lock_probe=dict(type="bool", default=False),
     require_online=dict(type="bool", default=False),
     lock_timeout=dict(type="str", default="5s"),
     statement_timeout=dict(type="str", default="30min"),
@@ -58,6 +64,15 @@ _ARGSPEC = dict(
 )
 
 _DURATION_RE = re.compile(r"^[0-9]+(us|ms|s|min|h|d)?$")
+# PostgreSQL's DETAIL of a unique build that met a duplicate: "Key (email)=(x@y) is duplicated."
+_DUPLICATE_KEY_RE = re.compile(r"(?m)(?<=DETAIL:  )Key \(.*\)=\(.*\) is duplicated\.$")
+
+# Every table and materialized view opened for reading (pg_relation_size takes ACCESS SHARE): waits,
+# within lock_timeout, for any session holding ACCESS EXCLUSIVE on one of them.
+_LOCK_PROBE_QUERY = (
+    "SELECT count(*) AS relations FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm') AND pg_catalog.pg_relation_size(c.oid) >= 0"
+)
 
 # Which tables hold at least one row (read-only: EXISTS stops at the first row).
 _ROWS_QUERY = (
@@ -72,6 +87,10 @@ class ActionModule(PsqlActionBase):
     """Bring a database to the expected schema in place, keeping every row."""
 
     def run(self, tmp=None, task_vars=None):
+        # The process that forked this worker: ansible-playbook. Workers run in a session of their own, so a
+        # kill of ansible-playbook (its process group, a lost terminal) leaves this one running; it must not
+        # go on repairing unwatched, beside the next run (see _orphaned).
+        self._parent_pid = os.getppid()
         task_vars, result, args = self._begin(tmp, task_vars, _ARGSPEC)
         container, login_user = self._psql_target(args, task_vars)
         self._login_user = login_user
@@ -88,6 +107,10 @@ class ActionModule(PsqlActionBase):
             raise AnsibleActionFail(
                 "lock_timeout=%r would wait for ever behind the application's locks: give e.g. '5s'."
                 % args["lock_timeout"])
+        if args["lock_probe"]:
+            return self._lock_probe(args, task_vars, result, container, login_user)
+        if args["expected"] is None:
+            raise AnsibleActionFail("expected is required (verify_result.reference.catalog) unless lock_probe=true.")
         expected, err = coerce_expected(args["expected"])
         if err:
             raise AnsibleActionFail(err)
@@ -106,16 +129,21 @@ class ActionModule(PsqlActionBase):
         self._db_argv = build_psql_argv(container, login_user, database, docker_cli=docker_cli, settings=settings)
         self._tx_argv = build_psql_argv(container, login_user, database, docker_cli=docker_cli, settings=settings,
                                         single_transaction=True)
+        self._lock_timeout = args["lock_timeout"]
         self._ro_argv = build_psql_argv(container, login_user, database, docker_cli=docker_cli,
                                         settings=dict(settings, default_transaction_read_only="on"))
 
         # 1. The live catalog and which tables hold rows (read-only).
         script = build_catalog_script([("actual", database)])
         queries.append(script)
-        maint = build_psql_argv(container, login_user, args["maintenance_database"], docker_cli=docker_cli)
+        maint = build_psql_argv(container, login_user, args["maintenance_database"], docker_cli=docker_cli,
+                                settings=settings)
         rc, stdout, stderr = self._psql_run(maint, script=script)
         if rc != 0:
-            return self._fail(result, rc, stderr, "could not read the catalog of %s" % database)
+            self._fail(result, rc, stderr, "Nothing was changed: could not read the catalog of %s" % database)
+            if self._lock_timed_out(stderr):
+                result["msg"] += " " + describe_blockers(self._blockers(queries), self._lock_timeout)
+            return result
         try:
             section = parse_catalog_output(stdout).get("actual") or {}
         except (ValueError, KeyError, IndexError) as exc:
@@ -129,6 +157,7 @@ class ActionModule(PsqlActionBase):
         actual = keyed_catalog(section["catalog"])
         rows = self._query(_ROWS_QUERY, queries, result, read_only=True)
         if rows is None:
+            result["msg"] = "Nothing was changed: " + result.get("msg", "")
             return result
         with_rows = set(r["name"] for r in rows if r.get("has_rows"))
 
@@ -142,7 +171,19 @@ class ActionModule(PsqlActionBase):
         if steps and self._task.diff:
             result["diff"] = {"prepared": sql_text}
 
-        # 3. Rows a new constraint or unique index would reject: counted before anything changes.
+        # 3. An index build another session still runs (an interrupted run leaves its build running in the
+        #    server): dropping or building beside it would wait for its lock and fail. Refused, nothing changed.
+        if any(not s["transactional"] and s.get("index") for s in steps):
+            builds = self._query(index_builds_query(), queries, result, read_only=True)
+            if builds is None:
+                result["msg"] = "Nothing was changed: " + result.get("msg", "")
+                return result
+            refusal = describe_builds(steps, builds, database)
+            if refusal:
+                result.update(failed=True, index_builds=builds, msg=refusal + self._left(plan))
+                return result
+
+        # 4. Rows a new constraint or unique index would reject: counted before anything changes.
         pre = precheck_query(steps)
         if pre:
             counted = self._query(pre, queries, result, read_only=True)
@@ -172,8 +213,10 @@ class ActionModule(PsqlActionBase):
                 "check mode" if check_mode else "plan", len(steps), database, self._left(plan)))
             return result
 
-        # 4. Apply, batch by batch; stop at the first failure.
+        # 5. Apply, batch by batch; stop at the first failure.
         for batch in batches(steps):
+            if self._orphaned():
+                return self._stopped_orphaned(result, batch["steps"][0])
             if batch["transactional"]:
                 sql = [s for step in batch["steps"] for s in step["sql"]]
                 rc, stdout, stderr = self._run_sql(sql, queries, transaction=True)
@@ -186,10 +229,16 @@ class ActionModule(PsqlActionBase):
             step = batch["steps"][0]
             done = []
             for sql in step["sql"]:
+                if done and self._orphaned():
+                    return self._stopped_orphaned(result, step, done)
                 rc, stdout, stderr = self._run_sql([sql], queries)
                 if rc != 0:
+                    if self._orphaned():
+                        # No cleanup either: the next run finds what this step left (an invalid index is
+                        # dropped and built again) and plans from it, alone.
+                        return self._stopped_orphaned(result, step, done, stderr)
                     cleanup = self._cleanup(step, done, queries)
-                    return self._failed_step(result, [step], rc, stderr, cleanup=cleanup)
+                    return self._failed_step(result, [step], rc, stderr, cleanup=cleanup, done_of_step=done)
                 done.append(sql)
                 statements.append(sql)
                 result["changed"] = True
@@ -198,6 +247,35 @@ class ActionModule(PsqlActionBase):
         return result
 
     # ------------------------------------------------------------------
+
+    def _lock_probe(self, args, task_vars, result, container, login_user):
+        """Read-only: can every table and materialized view be read within lock_timeout? Nothing else."""
+        database = args["database"]
+        settings = {"lock_timeout": args["lock_timeout"], "statement_timeout": args["statement_timeout"]}
+        self._lock_timeout = args["lock_timeout"]
+        self._ro_argv = build_psql_argv(container, login_user, database, docker_cli=args["docker_cli"],
+                                        settings=dict(settings, default_transaction_read_only="on"))
+        queries = []
+        result.update(changed=False, database=database, container=container, queries=queries, lock_probe=True)
+        exists_query = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s) AS exists" % (
+            quote_literal(database))
+        maint = build_psql_argv(container, login_user, args["maintenance_database"], docker_cli=args["docker_cli"],
+                                settings=dict(settings, default_transaction_read_only="on"))
+        queries.append(exists_query)
+        rc, stdout, stderr = self._psql_run(maint, script=build_script(None, exists_query))
+        if rc != 0:
+            return self._fail(result, rc, stderr, "Nothing was changed: could not ask whether %s exists" % database)
+        if not (parse_rows(stdout) or [{}])[0].get("exists"):
+            result.update(relations=0, msg="database %s does not exist: no lock to wait for" % database)
+            return result
+        rows = self._query(_LOCK_PROBE_QUERY, queries, result, read_only=True,
+                           what="Nothing was changed: reading the tables of %s (as the verification does) "
+                                "waited too long" % database)
+        if rows is None:
+            return result
+        result.update(relations=int((rows or [{}])[0].get("relations") or 0),
+                      msg="every table and materialized view of %s can be read" % database)
+        return result
 
     @staticmethod
     def _shown(step):
@@ -214,18 +292,51 @@ class ActionModule(PsqlActionBase):
             parts.append(" Not in the schema, left alone: %s." % ", ".join(plan["extra"]))
         return "".join(parts)
 
-    def _query(self, query, queries, result, read_only=False):
+    def _query(self, query, queries, result, read_only=False, what="a read-only probe failed"):
         script = build_script(None, query)
         queries.append(query)
         rc, stdout, stderr = self._psql_run(self._ro_argv if read_only else self._db_argv, script=script)
         if rc != 0:
-            self._fail(result, rc, stderr, "a read-only probe failed")
+            self._fail(result, rc, stderr, what)
+            if self._lock_timed_out(stderr):
+                result["msg"] += " " + describe_blockers(self._blockers(queries), self._lock_timeout)
             return None
         try:
             return parse_rows(stdout) or []
         except ValueError as exc:
             result.update(failed=True, msg="psql printed rows that are not JSON (%s)" % exc)
             return None
+
+    def _orphaned(self):
+        """ansible-playbook, which forked this worker, is gone (killed): its run lock is free, nobody watches."""
+        parent = getattr(self, "_parent_pid", None)
+        return parent is not None and os.getppid() != parent
+
+    def _stopped_orphaned(self, result, step, done=None, stderr=None):
+        result.update(failed=True, failed_step=step["what"], msg=(
+            "ansible-playbook ended while the repair ran: stopped before %s%s%s, touching nothing more (its run "
+            "lock is free and nobody reads this result). Complete before it: %s. Run playbooks/repair.yml "
+            "again: it plans from the database as it is then." % (
+                "the rest of " if done else "", step["what"],
+                " (its last statement failed: %s)" % stderr.strip().splitlines()[0] if (stderr or "").strip() else "",
+                "; ".join(result["applied"]) or "nothing")))
+        return result
+
+    @staticmethod
+    def _lock_timed_out(stderr):
+        return "lock timeout" in (stderr or "")
+
+    def _blockers(self, queries):
+        """Who holds locks on the database's tables now (after a lock timeout); [] when that cannot be read."""
+        script = build_script(None, BLOCKERS_QUERY)
+        queries.append(BLOCKERS_QUERY)
+        rc, stdout, _ = self._psql_run(self._ro_argv, script=script)
+        if rc != 0:
+            return []
+        try:
+            return parse_rows(stdout) or []
+        except ValueError:
+            return []
 
     def _run_sql(self, sql, queries, transaction=False):
         script = build_script(sql)
@@ -250,26 +361,40 @@ class ActionModule(PsqlActionBase):
                 sql = "DROP INDEX CONCURRENTLY IF EXISTS public.%s" % ident(index)
                 rc, _, stderr = self._run_sql([sql], queries)
                 out.append("%s (%s)" % (sql, "done" if rc == 0 else "failed: %s" % stderr.strip()[:200]))
+                if rc != 0:
+                    out.append("index %s is left INVALID: it serves no query and costs only on writes; the next "
+                               "run drops it and builds it again (or run `%s;` once nothing holds the table)"
+                               % (index, sql))
         if step["kind"] == "validate" and step.get("added"):
             sql = "ALTER TABLE public.%s DROP CONSTRAINT IF EXISTS %s" % (ident(step["table"]), ident(step["constraint"]))
             rc, _, stderr = self._run_sql([sql], queries)
             out.append("%s (%s)" % (sql, "done" if rc == 0 else "failed: %s" % stderr.strip()[:200]))
         return out
 
-    def _failed_step(self, result, steps, rc, stderr, in_transaction=False, cleanup=None):
+    def _failed_step(self, result, steps, rc, stderr, in_transaction=False, cleanup=None, done_of_step=None):
         what = ", ".join(s["what"] for s in steps)
         reason = describe_failure(rc, stderr, self._psql_container, result["database"], self._login_user)
-        if "lock timeout" in (stderr or ""):
-            reason += (" The application held a lock longer than lock_timeout: nothing of this step was changed; "
-                       "run again at a quieter time, or raise the lock timeout (repair_lock_timeout).")
+        key = _DUPLICATE_KEY_RE.search(stderr or "")
+        if key:
+            # Which key repeats: the same key values a precheck shows; never a whole row ("Failing row
+            # contains" may hold a password hash).
+            reason += " (%s)" % key.group(0).strip()
+        queries = result["queries"]
+        blockers = self._blockers(queries) if self._lock_timed_out(stderr) else None
         done = result["applied"]
         lines = ["The repair stopped at %s: %s" % ("the transaction (%s)" % what if in_transaction else what, reason)]
         if in_transaction:
             lines.append("That transaction was rolled back: none of its statements took effect.")
+        if done_of_step:
+            lines.append("Of that step, done before the failure: %s." % "; ".join(done_of_step))
         if cleanup:
             lines.append("Undone after the failure: %s." % "; ".join(cleanup))
         lines.append("Complete before it, each whole on its own: %s." % ("; ".join(done) if done else "nothing"))
-        lines.append("Every row is as it was. Fix the cause, then run playbooks/repair.yml again: it plans from "
-                     "the database as it is now.")
+        if blockers is not None:
+            lines.append(describe_blockers(blockers, self._lock_timeout))
+            lines.append("Every row is as it was; the next run plans from the database as it is then.")
+        else:
+            lines.append("Every row is as it was. Fix the cause, then run playbooks/repair.yml again: it plans from "
+                         "the database as it is now.")
         result.update(failed=True, rc=rc, stderr=stderr, failed_step=what, msg=" ".join(lines))
         return result

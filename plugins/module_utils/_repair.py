@@ -275,13 +275,42 @@ def fk_precheck(table, attrs, actual):
     return _count_sql(table, cond, _sample_key(actual, table))
 
 
-def unique_precheck(table, definition, primary=False):
-    """Rows in duplicate key groups (and, for a primary key, rows with a NULL key column)."""
-    cols = index_columns(definition)
-    if not cols:
+def index_key_expressions(definition):
+    """The keys of an index as SQL over the alias x: plain columns qualified, expressions as they are.
+
+    None when a key carries an operator class (its equality may not be the
+    type's) or cannot be read.
+    """
+    parts = index_parts(definition)
+    if not parts:
         return None
-    keys = ", ".join("x.%s" % ident(c) for c in cols)
-    where = " AND ".join("x.%s IS NOT NULL" % ident(c) for c in cols)
+    keys = []
+    for key in _split_top(parts["keys"]):
+        key = _KEY_SUFFIX_RE.sub("", key).strip()
+        key = re.sub(r'(?i)\s+COLLATE\s+("(?:[^"]|"")+"|[a-z_][a-z0-9_$.]*)$', "", key).strip()
+        if re.match(r'^("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$', key):
+            keys.append("x.%s" % (key if key.startswith('"') else ident(key)))
+            continue
+        # An expression: "(…)" whole, or a function call "f(…)" whole.
+        m = re.match(r"^(?:[a-z_][a-z0-9_$.]*)?\(", key, re.IGNORECASE)
+        if m and _matching_paren(key, m.end() - 1) == len(key) - 1:
+            keys.append(key if key.startswith("(") else "(%s)" % key)
+            continue
+        return None
+    return keys or None
+
+
+def unique_precheck(table, definition, primary=False):
+    """Rows in duplicate key groups (and, for a primary key, rows with a NULL key column).
+
+    A key may be an expression (``lower((email)::text)``): the rows are grouped
+    by it as the index would compare them; a NULL key is never a duplicate.
+    """
+    exprs = index_key_expressions(definition)
+    if not exprs:
+        return None
+    keys = ", ".join(exprs)
+    where = " AND ".join("%s IS NOT NULL" % e for e in exprs)
     pred = index_predicate(definition)
     if pred:
         where += " AND (%s)" % pred
@@ -291,7 +320,7 @@ def unique_precheck(table, definition, primary=False):
     sample = "ARRAY(SELECT ROW(%s)::text FROM %s x WHERE %s GROUP BY %s HAVING count(*) > 1 LIMIT 3)" % (
         keys, _rel(table), where, keys)
     if primary:
-        nulls = " OR ".join("x.%s IS NULL" % ident(c) for c in cols)
+        nulls = " OR ".join("%s IS NULL" % e for e in exprs)
         rows = "%s + (SELECT count(*) FROM %s x WHERE %s)" % (rows, _rel(table), nulls)
     return "SELECT %s::bigint AS rows, %s AS sample" % (rows, sample)
 
@@ -636,13 +665,14 @@ def plan_repair(expected, actual, tables_with_rows=None):
         create = create_index_sql(definition, True)
         drop = "DROP INDEX CONCURRENTLY IF EXISTS public.%s" % ident(name)
         if live is None:
-            indexes.append(_step("index", name, [create], precheck=pre, what=what, index=name))
+            indexes.append(_step("index", name, [create], precheck=pre, what=what, index=name, relation=table))
         elif not all(a not in attrs or _same("indexes", a, attrs[a], live.get(a))
                      for a in ("relation", "unique", "definition")):
             indexes.append(_step("index", name, [drop, create], destructive=True, precheck=pre, what=what,
-                                 index=name, detail="replaces the live definition %s" % live.get("definition")))
+                                 index=name, relation=table,
+                                 detail="replaces the live definition %s" % live.get("definition")))
         elif live.get("valid") is False:
-            indexes.append(_step("index", name, [drop, create], precheck=pre, what=what, index=name,
+            indexes.append(_step("index", name, [drop, create], precheck=pre, what=what, index=name, relation=table,
                                  detail="invalid (an interrupted build left it): dropped and built again"))
     for name, attrs in sorted(exp["primary_keys"].items()):
         table = attrs.get("relation")
@@ -672,7 +702,7 @@ def plan_repair(expected, actual, tables_with_rows=None):
         sql = ([] if as_index is None else ["DROP INDEX CONCURRENTLY IF EXISTS public.%s" % ident(name)]) + [
             create_index_sql(definition, True), add]
         indexes.append(_step("primary_key", name, sql, precheck=unique_precheck(table, definition, primary=True),
-                             what=what, index=name, drop_index_on_failure=True,
+                             what=what, index=name, relation=table, drop_index_on_failure=True,
                              destructive=as_index is not None))
     for name, attrs in sorted(act["indexes"].items()):
         if name not in exp["indexes"] and name not in exp["primary_keys"] and attrs.get("relation") in exp["tables"]:
@@ -756,3 +786,91 @@ def describe_violations(steps, results, database):
 def normalized(value):
     """For tests and messages: a definition as the comparison sees it."""
     return normalize_expression(value)
+
+
+# ---- what an operator needs when a step cannot go on: who holds the locks, which builds still run
+
+# Sessions (other than this one) holding locks on tables, materialized views or
+# indexes of the public schema of this database, strongest first. Neither the
+# text of their queries nor their user is read: a query may hold a secret.
+BLOCKERS_QUERY = (
+    "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?') AS application, coalesce(a.state, '?') AS state, "
+    "extract(epoch FROM now() - a.xact_start)::bigint AS xact_seconds, "
+    "string_agg(DISTINCT l.mode || ' on ' || c.relname, ', ') AS locks, "
+    "bool_or(l.mode = 'AccessExclusiveLock') AS exclusive "
+    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public' "
+    "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_catalog.pg_backend_pid() "
+    "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
+    "GROUP BY a.pid, a.application_name, a.state, a.xact_start "
+    "ORDER BY bool_or(l.mode = 'AccessExclusiveLock') DESC, a.xact_start NULLS LAST LIMIT 5"
+)
+
+
+def describe_blockers(rows, lock_timeout):
+    """The sessions that held locks when a statement gave up after lock_timeout, and what to do."""
+    held = []
+    for row in rows or []:
+        age = row.get("xact_seconds")
+        held.append("pid %s (application %s, %s%s) holds %s" % (
+            row.get("pid"), row.get("application"), row.get("state"),
+            ", in a transaction for %ss" % age if age is not None else "", row.get("locks")))
+    if held:
+        pids = [str(r.get("pid")) for r in rows]
+        who = ("It waited longer than lock_timeout=%s for a lock another session holds: %s. Wait until %s ends, "
+               "or end %s if that is safe (SELECT pg_terminate_backend(%s)), or raise repair_lock_timeout; "
+               % (lock_timeout, "; ".join(held), "that session" if len(pids) == 1 else "those sessions",
+                  "it" if len(pids) == 1 else "them", pids[0] if len(pids) == 1 else "<pid>"))
+    else:
+        who = ("It waited longer than lock_timeout=%s for a lock another session held (gone by now). Run again at a "
+               "quieter time, or raise repair_lock_timeout; " % lock_timeout)
+    return who + "then run playbooks/repair.yml again."
+
+
+def index_builds_query():
+    """CREATE INDEX / REINDEX in progress in this database (pg_stat_progress_create_index), with their index."""
+    return (
+        "SELECT p.pid, coalesce(nullif(a.application_name, ''), '?') AS application, p.phase, "
+        "coalesce(i.relname, '') AS index, coalesce(t.relname, '') AS relation, "
+        "extract(epoch FROM now() - a.query_start)::bigint AS seconds "
+        "FROM pg_catalog.pg_stat_progress_create_index p "
+        "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid "
+        "LEFT JOIN pg_catalog.pg_class i ON i.oid = p.index_relid "
+        "LEFT JOIN pg_catalog.pg_class t ON t.oid = p.relid "
+        "WHERE p.datname = current_database() AND p.pid <> pg_catalog.pg_backend_pid()")
+
+
+def _touched(step):
+    """(indexes, relations) a step builds or drops concurrently; ((), ()) for the others."""
+    if step.get("transactional") or not step.get("index"):
+        return set(), set()
+    return {step["index"]}, {step.get("relation")} - {None}
+
+
+def describe_builds(steps, builds, database):
+    """The refusal when an index the plan builds (or a table it builds one on) is being built by another session.
+
+    An index build outlives the run that started it when that run is killed: the
+    docker client ends, the server's session does not. Dropping or building the
+    index beside it would only wait for its lock and fail; the operator decides.
+    """
+    names, relations = set(), set()
+    for step in steps:
+        n, r = _touched(step)
+        names |= n
+        relations |= r
+    lines = []
+    for b in builds or []:
+        if b.get("index") in names or b.get("relation") in relations:
+            lines.append("index %s on %s is being built by pid %s (application %s, phase %s, for %ss)" % (
+                b.get("index") or "?", b.get("relation") or "?", b.get("pid"), b.get("application"),
+                b.get("phase"), b.get("seconds")))
+    if not lines:
+        return None
+    pids = [str(b.get("pid")) for b in builds if b.get("index") in names or b.get("relation") in relations]
+    return ("%s: a run that was interrupted leaves its build running in the server, or another tool is building "
+            "it. Nothing was changed in %s. Wait for it to end (a build that completes leaves the index valid), or "
+            "cancel it (%s: the index is left invalid, and the repair drops it and builds it again); then run "
+            "playbooks/repair.yml again." % ("; ".join(lines), database, "; ".join(
+                "SELECT pg_cancel_backend(%s)" % p for p in pids)))

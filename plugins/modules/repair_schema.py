@@ -40,7 +40,21 @@ description:
     left, and says which steps were complete before it. The next run plans from the database as it
     is then, so a second run changes nothing.
   - Every session runs with O(lock_timeout) and O(statement_timeout), so a repair never queues
-    for ever behind the application's locks.
+    for ever behind the application's locks. A statement that gave up on a lock names the sessions
+    holding locks on the database's tables then (pid, application, state, age of the transaction,
+    locks; never their query) and what to do. A failed unique build names the duplicated key as
+    PostgreSQL's DETAIL gives it, never a row. An invalid index its cleanup could not drop is said to
+    be left, with the statement that drops it.
+  - An index build still running in the server (C(pg_stat_progress_create_index); a killed run leaves
+    its build running) on an index or a table the plan builds concurrently is refused before anything
+    changes, naming its pid and phase and how to cancel it.
+  - The worker process that runs this action outlives a kill of C(ansible-playbook) (ansible-core runs
+    workers in sessions of their own) while the run lock is freed; once it sees C(ansible-playbook)
+    gone it runs no further statement and no cleanup, so nothing repairs unwatched beside the next run.
+  - With O(lock_probe=true) it only opens, read-only, every table and materialized view of
+    O(database) within O(lock_timeout), and fails naming the session holding one of them in C(ACCESS
+    EXCLUSIVE) mode (the role runs it before the verification, which reads the catalog without a lock
+    timeout).
 author:
   - fancai.db_runbooks contributors
 extends_documentation_fragment:
@@ -55,8 +69,14 @@ options:
     description:
       - The expected catalog, keyed as P(fancai.db_runbooks.verify_schema#module) returns it
         (C(verify_result.reference.catalog) of the role P(fancai.db_runbooks.verify#role)).
+      - Required unless O(lock_probe=true).
     type: dict
-    required: true
+  lock_probe:
+    description:
+      - Only check, read-only, that every table and materialized view can be read within
+        O(lock_timeout); O(expected) is not needed. A database that does not exist is not probed.
+    type: bool
+    default: false
   apply:
     description:
       - C(false) plans and runs the read-only prechecks only, and never reports changed (the role's
@@ -214,6 +234,15 @@ failed_step:
   description: The step that failed.
   returned: failure
   type: str
+index_builds:
+  description: The index builds in progress (pid, application, phase, index, relation, seconds) that refused the run.
+  returned: when an index build refused the run
+  type: list
+  elements: dict
+relations:
+  description: With O(lock_probe=true), the tables and materialized views opened.
+  returned: with lock_probe
+  type: int
 queries:
   description: Every script and query sent to psql, in order.
   returned: always

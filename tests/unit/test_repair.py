@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.fancai.db_runbooks.plugins.module_utils import _repair as rp
 from ansible_collections.fancai.db_runbooks.plugins.module_utils import _catalog as cat
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import ROWS_MARKER
 
 CHECK_FORMAT = ("CHECK (((file_format)::text = ANY ((ARRAY['epub'::character varying, "
                 "'fb2'::character varying])::text[])))")
@@ -364,3 +365,209 @@ def test_identifiers_are_quoted_only_when_needed():
     assert rp.ident("books") == "books"
     assert rp.ident("user") == '"user"'
     assert rp.ident("uuid-ossp") == '"uuid-ossp"'
+
+
+# ---- failure paths: duplicates under an expression key, locks held by others, builds left running
+
+@pytest.mark.parametrize("definition, keys", [
+    ("CREATE UNIQUE INDEX a ON public.t USING btree (email)", ["x.email"]),
+    ("CREATE UNIQUE INDEX a ON public.t USING btree (lower((email)::text))", ["(lower((email)::text))"]),
+    ("CREATE UNIQUE INDEX a ON public.t USING btree (user_id, ((data ->> 'k'::text)) DESC)",
+     ["x.user_id", "((data ->> 'k'::text))"]),
+    ('CREATE UNIQUE INDEX a ON public.t USING btree ("Order", email COLLATE "C")', ['x."Order"', "x.email"]),
+    ("CREATE UNIQUE INDEX a ON public.t USING btree (email text_pattern_ops)", None),
+    ("not an index", None),
+])
+def test_index_key_expressions(definition, keys):
+    assert rp.index_key_expressions(definition) == keys
+
+
+def test_unique_expression_index_counts_duplicates_first(expected):
+    exp = copy.deepcopy(expected)
+    exp["indexes"]["ix_users_email"]["definition"] = (
+        "CREATE UNIQUE INDEX ix_users_email ON public.users USING btree (lower((email)::text))")
+    live = _live(lambda r: _drop(r, "indexes", "ix_users_email"))
+    step = rp.plan_repair(exp, live)["steps"][0]
+    assert step["precheck"] is not None
+    assert "GROUP BY (lower((email)::text)) HAVING count(*) > 1" in step["precheck"]
+    assert "WHERE (lower((email)::text)) IS NOT NULL" in step["precheck"]
+    query = rp.precheck_query([step])
+    assert query.startswith("SELECT 0 AS step, p.rows::bigint AS rows, p.sample::text[] AS sample FROM (SELECT ")
+
+
+def test_index_with_an_operator_class_has_no_precheck_it_could_get_wrong(expected):
+    exp = copy.deepcopy(expected)
+    exp["indexes"]["ix_users_email"]["definition"] = (
+        "CREATE UNIQUE INDEX ix_users_email ON public.users USING btree (email text_pattern_ops)")
+    live = _live(lambda r: _drop(r, "indexes", "ix_users_email"))
+    assert rp.plan_repair(exp, live)["steps"][0]["precheck"] is None
+
+
+def test_index_steps_name_their_relation(expected):
+    def mutate(raw):
+        _drop(raw, "indexes", "ix_books_title")
+        _drop(raw, "indexes", "users_pkey")
+    steps = rp.plan_repair(expected, _live(mutate))["steps"]
+    assert set((s["index"], s["relation"]) for s in steps if s.get("index")) == {
+        ("users_pkey", "users"), ("ix_books_title", "books")}
+
+
+def test_blockers_say_who_holds_what_and_what_to_do():
+    msg = rp.describe_blockers([{"pid": 4242, "application": "psql", "state": "active", "xact_seconds": 12,
+                                 "locks": "AccessExclusiveLock on books", "exclusive": True}], "5s")
+    assert msg.startswith("It waited longer than lock_timeout=5s for a lock another session holds: pid 4242 "
+                          "(application psql, active, in a transaction for 12s) holds AccessExclusiveLock on books.")
+    assert "SELECT pg_terminate_backend(4242)" in msg and "raise repair_lock_timeout" in msg
+    assert msg.endswith("then run playbooks/repair.yml again.")
+    two = rp.describe_blockers([{"pid": 1, "application": "a", "state": "idle in transaction", "xact_seconds": None,
+                                 "locks": "RowExclusiveLock on books"},
+                                {"pid": 2, "application": "b", "state": "active", "xact_seconds": 3,
+                                 "locks": "AccessShareLock on users"}], "5s")
+    assert "pid 1 (application a, idle in transaction) holds RowExclusiveLock on books; pid 2" in two
+    assert "Wait until those sessions end" in two and "pg_terminate_backend(<pid>)" in two
+    gone = rp.describe_blockers([], "2s")
+    assert "another session held (gone by now)" in gone and "lock_timeout=2s" in gone
+
+
+def test_blockers_query_reads_no_query_text():
+    q = rp.BLOCKERS_QUERY
+    assert "pg_locks" in q and "l.granted" in q and "pg_backend_pid()" in q
+    assert "a.query" not in q and "usename" not in q
+
+
+def test_a_build_left_running_refuses_the_steps_on_its_index_or_table(expected):
+    live = _live(lambda r: _drop(r, "indexes", "ix_books_title"))
+    steps = rp.plan_repair(expected, live)["steps"]
+    build = {"pid": 77, "application": "db_runbooks_ab12", "phase": "waiting for writers before build",
+             "index": "ix_books_title", "relation": "books", "seconds": 40}
+    msg = rp.describe_builds(steps, [build], "bookreader_dev")
+    assert msg.startswith("index ix_books_title on books is being built by pid 77 (application db_runbooks_ab12, "
+                          "phase waiting for writers before build, for 40s)")
+    assert "Nothing was changed in bookreader_dev" in msg and "SELECT pg_cancel_backend(77)" in msg
+    # Another index on the same table: the concurrent build would wait for it as well.
+    other = dict(build, index="ix_other")
+    assert rp.describe_builds(steps, [other], "db") is not None
+    # A build elsewhere, or no build: nothing to refuse.
+    assert rp.describe_builds(steps, [dict(build, index="ix_x", relation="users")], "db") is None
+    assert rp.describe_builds(steps, [], "db") is None
+    # A plan with no concurrent index step is never refused for a build.
+    tx_only = rp.plan_repair(expected, _live(lambda r: r.update(check_constraints=[])))["steps"]
+    assert rp.describe_builds([s for s in tx_only if s["kind"] != "validate"], [build], "db") is None
+
+
+def test_index_builds_query_is_this_database_and_not_this_session():
+    q = rp.index_builds_query()
+    assert "pg_stat_progress_create_index" in q and "current_database()" in q and "pg_backend_pid()" in q
+
+
+# ---- the action's failure messages (psql stubbed: what each call returns, in order)
+
+def _action(replies):
+    from ansible_collections.fancai.db_runbooks.plugins.action import repair_schema as action
+    mod = action.ActionModule.__new__(action.ActionModule)
+    mod._psql_container, mod._login_user, mod._lock_timeout = "pg", "postgres", "5s"
+    mod._ro_argv = mod._db_argv = mod._tx_argv = ["docker", "exec", "-i", "pg", "psql"]
+    calls = []
+
+    def run(argv, script=None, path=None):
+        calls.append(script)
+        return replies.pop(0)
+    mod._psql_run = run
+    return mod, calls
+
+
+LOCK_TIMEOUT = "psql:<stdin>:1: ERROR:  canceling statement due to lock timeout\n"
+HOLDER = ROWS_MARKER + '\n[{"pid": 99, "application": "psql", "state": "idle in transaction", "xact_seconds": 30, ' \
+    '"locks": "RowExclusiveLock on books", "exclusive": false}]\n'
+
+
+def test_a_transaction_that_timed_out_on_a_lock_names_the_holder():
+    mod, calls = _action([(0, HOLDER, "")])
+    result = {"database": "bookreader_dev", "queries": [], "applied": []}
+    step = {"what": "check constraint c on books"}
+    mod._failed_step(result, [step], 3, LOCK_TIMEOUT, in_transaction=True)
+    msg = result["msg"]
+    assert msg.startswith("The repair stopped at the transaction (check constraint c on books)")
+    assert "That transaction was rolled back" in msg
+    assert "pid 99 (application psql, idle in transaction, in a transaction for 30s) holds RowExclusiveLock on books" \
+        in msg
+    assert "Complete before it, each whole on its own: nothing." in msg
+    assert "pg_locks" in calls[0]
+
+
+def test_a_failed_index_whose_cleanup_cannot_drop_it_says_it_is_left_invalid():
+    # The probe says the index is invalid; the DROP INDEX CONCURRENTLY times out on the lock as well.
+    mod, calls = _action([(0, ROWS_MARKER + '\n[{"invalid": true}]\n', ""), (3, "", LOCK_TIMEOUT), (0, HOLDER, "")])
+    step = {"what": "index ix_a on books", "index": "ix_a", "kind": "index"}
+    cleanup = mod._cleanup(step, [], [])
+    assert cleanup[0].startswith("DROP INDEX CONCURRENTLY IF EXISTS public.ix_a (failed: ")
+    assert cleanup[1].startswith("index ix_a is left INVALID: it serves no query")
+    result = {"database": "db", "queries": [], "applied": ["index ix_b on books"]}
+    mod._failed_step(result, [step], 3, LOCK_TIMEOUT, cleanup=cleanup, done_of_step=[])
+    assert "Undone after the failure: DROP INDEX CONCURRENTLY IF EXISTS public.ix_a (failed: " in result["msg"]
+    assert "Complete before it, each whole on its own: index ix_b on books." in result["msg"]
+
+
+def test_a_step_that_failed_half_way_says_what_of_it_was_done():
+    mod, _ = _action([])
+    result = {"database": "db", "queries": [], "applied": []}
+    step = {"what": "index ix_a on books", "index": "ix_a", "kind": "index"}
+    mod._failed_step(result, [step], 3, "ERROR:  something\n",
+                     done_of_step=["DROP INDEX CONCURRENTLY IF EXISTS public.ix_a"])
+    assert "Of that step, done before the failure: DROP INDEX CONCURRENTLY IF EXISTS public.ix_a." in result["msg"]
+    assert "lock_timeout" not in result["msg"]
+
+
+def test_a_unique_build_that_met_a_duplicate_names_the_key_and_never_a_row():
+    mod, _ = _action([])
+    result = {"database": "db", "queries": [], "applied": []}
+    step = {"what": "index ix_users_email on users", "index": "ix_users_email", "kind": "index"}
+    stderr = ('psql:<stdin>:1: ERROR:  could not create unique index "ix_users_email"\n'
+              "DETAIL:  Key (email)=(reader2@example.org) is duplicated.\n")
+    mod._failed_step(result, [step], 3, stderr,
+                     cleanup=["DROP INDEX CONCURRENTLY IF EXISTS public.ix_users_email (done)"])
+    assert "could not create unique index" in result["msg"]
+    assert "(Key (email)=(reader2@example.org) is duplicated.)" in result["msg"]
+    result = {"database": "db", "queries": [], "applied": []}
+    mod._failed_step(result, [step], 3, "psql:<stdin>:1: ERROR:  check constraint \"c\" is violated by some row\n"
+                     "DETAIL:  Failing row contains (1, secret-hash).\n")
+    assert "secret-hash" not in result["msg"]
+
+
+def test_the_lock_probe_names_the_session_holding_a_table():
+    mod, calls = _action([(0, ROWS_MARKER + '\n[{"exists": true}]\n', ""), (3, "", LOCK_TIMEOUT), (0, HOLDER, "")])
+    args = {"database": "bookreader_dev", "lock_timeout": "2s", "statement_timeout": "1min",
+            "docker_cli": "docker", "maintenance_database": "postgres"}
+    result = mod._lock_probe(args, {}, {}, "pg", "postgres")
+    assert result["failed"] and not result["changed"]
+    assert result["msg"].startswith("Nothing was changed: reading the tables of bookreader_dev (as the verification "
+                                    "does) waited too long: ")
+    assert "lock_timeout=2s" in result["msg"] and "pid 99 (application psql" in result["msg"]
+    assert "pg_relation_size" in calls[1]
+
+
+def test_the_lock_probe_leaves_a_missing_database_to_the_verification():
+    mod, calls = _action([(0, ROWS_MARKER + '\n[{"exists": false}]\n', "")])
+    args = {"database": "nope", "lock_timeout": "2s", "statement_timeout": "1min",
+            "docker_cli": "docker", "maintenance_database": "postgres"}
+    result = mod._lock_probe(args, {}, {}, "pg", "postgres")
+    assert not result.get("failed") and result["relations"] == 0 and len(calls) == 1
+
+
+def test_a_worker_whose_ansible_playbook_is_gone_stops_touching_nothing_more(monkeypatch):
+    from ansible_collections.fancai.db_runbooks.plugins.action import repair_schema as action
+    mod, calls = _action([])
+    mod._parent_pid = 4000
+    monkeypatch.setattr(action.os, "getppid", lambda: 4000)
+    assert not mod._orphaned()
+    monkeypatch.setattr(action.os, "getppid", lambda: 1)
+    assert mod._orphaned()
+    result = {"database": "db", "queries": [], "applied": ["index ix_b on books"]}
+    step = {"what": "index ix_a on books", "index": "ix_a", "kind": "index"}
+    mod._stopped_orphaned(result, step, ["DROP INDEX CONCURRENTLY IF EXISTS public.ix_a"],
+                          "psql:<stdin>:1: ERROR:  canceling statement due to user request\n")
+    assert result["failed"] and result["failed_step"] == "index ix_a on books"
+    assert result["msg"].startswith("ansible-playbook ended while the repair ran: stopped before the rest of index "
+                                    "ix_a on books (its last statement failed: psql:<stdin>:1: ERROR:  canceling")
+    assert "Complete before it: index ix_b on books." in result["msg"]
+    assert calls == []
