@@ -24,10 +24,10 @@ if [ "$#" -gt 0 ]; then
   scenarios=("$@")
 else
   # Longest first (measured), so the last ones to start are short; then any new one.
-  known=(schema_guard locking alembic_stamp secrets restore_interrupted app_alembic database_properties
-         app_schema matview backup_failures restore migrate app_newer app_rebuild restore_failures
-         restore_writers privileges awx safety_dumps backup verify failures schema_load app_double
-         extensions database)
+  known=(restore_interrupted repair_failures schema_guard locking alembic_stamp secrets app_alembic
+         restore_data database_properties app_schema matview backup_failures restore migrate app_newer
+         app_rebuild restore_failures restore_writers repair_refused repair restore_partial privileges
+         awx safety_dumps backup verify failures schema_load app_double extensions database)
   mapfile -t all < <(for f in molecule/*/molecule.yml; do basename "$(dirname "$f")"; done)
   scenarios=()
   for s in "${known[@]}"; do [[ " ${all[*]} " == *" $s "* ]] && scenarios+=("$s"); done
