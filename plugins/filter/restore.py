@@ -25,12 +25,19 @@ def restore_leftovers(rows, database, temp_name, legacy_old_name):
 
 
 def restore_plan(verify, database, exists, recreate=False, container="", size=0, rows=0, tables=0,
-                 kept_name="", safety_dir="", source_revision="", dump=None, already=False):
-    """The plan, the findings and the words of a refusal (with *dump*: a restore from that backup)."""
+                 kept_name="", safety_dir="", source_revision="", dump=None, already=False, repair=None):
+    """The plan, the findings and the words of a refusal (with *dump*: a restore from that backup).
+
+    *repair*: the repair_schema action's plan (apply=false) when one was made;
+    the plan is then 'repair' when it covers every finding.
+    """
     if verify is not None and not isinstance(verify, dict):
         raise AnsibleFilterError("restore_plan needs verify_result (a dict) or none, got %r" % (verify,))
     if dump is not None and not isinstance(dump, dict):
         raise AnsibleFilterError("restore_plan needs dump as backup_pick's backup (a dict) or none, got %r" % (dump,))
+    if repair is not None and not isinstance(repair, dict):
+        raise AnsibleFilterError("restore_plan needs repair as repair_schema's result (a dict) or none, got %r"
+                                 % (repair,))
     verify = verify if exists else None
     items = _restore.findings(verify)
     playbooks, by_hand, rest = _restore.classify(items)
@@ -49,7 +56,7 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
             "refusal": _restore.data_refusal(database, container, verify, bool(recreate), size, rows, tables,
                                              kept_name, safety_dir, dump, bool(already)) if exists else "",
         }
-    plan = _restore.decide(database, exists, verify, bool(recreate))
+    plan = _restore.decide(database, exists, verify, bool(recreate), repair=repair if exists else None)
     if plan == "newer":
         refusal = newer_refusal(database, container, verify.get("database_revision"), source_revision,
                                 verify.get("schema_label") or "the schema source")
@@ -58,7 +65,7 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
                         % (verify.get("database_revision"), _restore.findings_text(verify, items)))
     elif exists:
         refusal = _restore.refusal(database, container, verify, bool(recreate), size, rows, tables,
-                                   kept_name, safety_dir)
+                                   kept_name, safety_dir, repair=repair)
     else:
         refusal = ""
     return {
@@ -69,7 +76,19 @@ def restore_plan(verify, database, exists, recreate=False, container="", size=0,
         "additive_by_hand": by_hand if items and not rest and not recreate else [],
         "at_stake": _restore.at_stake(database, size, rows, tables) if exists else "",
         "refusal": refusal,
+        "repair_steps": [s.get("what", "") for s in (repair or {}).get("steps") or []] if plan == "repair" else [],
+        "repair_online": bool((repair or {}).get("online", True)) if plan == "repair" else True,
     }
+
+
+def restore_space_problem(df_output, dump_size, database_size, container, copy_dir="/tmp"):
+    """Why the container has no room for the dump's copy and the restored copy ('' when it has or cannot tell)."""
+    if not isinstance(df_output, str):
+        raise AnsibleFilterError("restore_space_problem needs what df printed (a string), got %r" % (df_output,))
+    try:
+        return _restore.space_problem(df_output, int(dump_size or 0), int(database_size or 0), container, copy_dir)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError("restore_space_problem needs sizes in bytes: %s" % exc)
 
 
 def restore_count_differences(found, expected, ignore=None):
@@ -144,4 +163,5 @@ class FilterModule(object):
         return {"restore_leftovers": restore_leftovers, "restore_plan": restore_plan,
                 "restore_kept_name": restore_kept_name, "restore_kept_properties": restore_kept_properties,
                 "restore_count_differences": restore_count_differences,
+                "restore_space_problem": restore_space_problem,
                 "restore_tables_script": restore_tables_script, "restore_tables_result": restore_tables_result}

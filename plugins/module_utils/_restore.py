@@ -84,18 +84,50 @@ def classify(items):
     return [p for p in _PLAYBOOK_ORDER if p in playbooks], by_hand, rest
 
 
-def decide(database, exists, verify=None, recreate=False):
-    """Return the plan: 'build' (absent), 'nothing' (clean), 'rebuild', or 'newer'.
+# Findings outside the catalog the repair plans from: the Alembic stamp and
+# the database-level properties. A repair in place leaves them as they are.
+_NOT_CATALOG = re.compile(r"^(missing|different) alembic revision|^different database \S+: ")
+
+
+def repair_gaps(verify, repair, catalog_only=False):
+    """Why a repair in place would not make the database verify ([] when it would).
+
+    *repair* is the result of the repair_schema action run with apply=false
+    (steps, unrepairable, extra, and failed/msg when rows would be rejected or
+    an index build still runs); None when no plan was made. *catalog_only*
+    leaves out the findings outside the catalog (other playbooks fix those).
+    """
+    if repair is None:
+        return ["no repair was planned"]
+    gaps = []
+    if repair.get("failed"):
+        gaps.append(str(repair.get("msg") or "the repair plan failed"))
+    gaps += ["%s (%s)" % (u.get("finding"), u.get("why")) for u in repair.get("unrepairable") or []]
+    gaps += ["extra %s (a repair leaves what the schema does not have alone)" % e for e in repair.get("extra") or []]
+    if catalog_only:
+        return gaps
+    gaps += ["%s (not in the catalog a repair changes)" % f for f in findings(verify) if _NOT_CATALOG.match(f)]
+    if not gaps and not repair.get("steps"):
+        gaps.append("the repair plan has no step for: %s" % "; ".join(findings(verify)[:5]))
+    return gaps
+
+
+def decide(database, exists, verify=None, recreate=False, repair=None):
+    """Return the plan: 'build' (absent), 'nothing' (clean), 'repair', 'rebuild', or 'newer'.
 
     'newer' is a database at a revision the application's chain places after
     the schema source's: it is never offered for destruction (a rebuild would
     put an older, empty schema in its place), whatever it verifies like.
+    'repair' (the database is repaired in place, every row kept) when a repair
+    plan was made (*repair*, see repair_gaps) and it covers every finding.
     """
     if not exists:
         return "build"
     verify = verify or {}
     if verify.get("revision_relation") == "newer" and (recreate or not verify.get("ok")):
         return "newer"
+    if not recreate and not verify.get("ok") and repair is not None and not repair_gaps(verify, repair):
+        return "repair"
     if recreate or not verify.get("ok"):
         return "rebuild"
     return "nothing"
@@ -118,7 +150,7 @@ def at_stake(database, size, rows, tables):
 
 
 def refusal(database, container, verify, recreate, size, rows, tables, kept_name, safety_dir,
-            confirm_option="db_runbooks_confirm_destroy"):
+            confirm_option="db_runbooks_confirm_destroy", repair=None):
     """The message of a rebuild refused for want of confirmation: what is at stake and the ways out."""
     items = findings(verify)
     why = "recreate asked" if recreate else "it does not verify: " + findings_text(verify, items)
@@ -136,6 +168,9 @@ def refusal(database, container, verify, recreate, size, rows, tables, kept_name
             "container (db_runbooks_backend_container) so its Alembic chain tells (playbooks/alembic_status.yml "
             "shows where the application stands)." % (rev, (verify or {}).get("expected_revision")))
     playbooks, by_hand, rest = classify(items)
+    go_ahead = ("The restore builds and verifies a fresh copy while the application runs, then closes the "
+                "database for well under a second to swap it in. To go ahead: run again with -e %s=%s"
+                % (confirm_option, database))
     if items and not rest and not recreate:
         fix = ["Every finding is additive: a repair in place keeps every row, no rebuild needed."]
         if playbooks:
@@ -144,11 +179,20 @@ def refusal(database, container, verify, recreate, size, rows, tables, kept_name
         if by_hand:
             fix.append("Create in place from the schema source's definition: %s." % "; ".join(by_hand))
         lines.append(" ".join(fix))
+        hard = repair_gaps(verify, repair, catalog_only=True) if repair is not None else []
+        if hard:
+            lines.append("playbooks/repair.yml will stop first at: %s." % "; ".join(hard[:5]))
         lines.append("To rebuild anyway: run again with -e %s=%s" % (confirm_option, database))
+    elif repair is not None and not recreate:
+        # The repair was planned against the live catalog: say what stops it.
+        lines.append("A repair in place (playbooks/repair.yml, every row kept) cannot make it verify: %s."
+                     % "; ".join(repair_gaps(verify, repair)[:5]))
+        if repair.get("steps") and not repair.get("failed"):
+            lines.append("It would fix, without a rebuild: %s; run ansible-playbook playbooks/repair.yml for "
+                         "that part." % "; ".join(s.get("what", "") for s in repair["steps"][:5]))
+        lines.append(go_ahead)
     else:
-        lines.append("The restore builds and verifies a fresh copy while the application runs, then "
-                     "closes the database for well under a second to swap it in. To go ahead: run "
-                     "again with -e %s=%s" % (confirm_option, database))
+        lines.append(go_ahead)
     return "\n".join(lines)
 
 
@@ -258,3 +302,37 @@ def count_differences(expected, found):
         if a != b:
             out.append("%s dumped %s, restored %s" % (table, a, b))
     return out
+
+
+def space_problem(df_output, dump_size, database_size, container, copy_dir="/tmp", margin=1.1):
+    """Why the container has no room for a restore from a backup ('' when it has, or cannot tell).
+
+    *df_output*: what ``df -Pk /tmp <data_directory>`` printed inside the
+    container (its header, then one line for each), or '' when the container
+    has no df. The copy of the dump goes to /tmp; the restored database to
+    the data directory: where both are on one filesystem it needs room for
+    both at once (the copy is removed only after pg_restore ends).
+    """
+    lines = [ln.split() for ln in (df_output or "").splitlines()[1:] if ln.strip()]
+    if len(lines) < 2 or any(len(ln) < 6 or not ln[3].isdigit() for ln in lines[:2]):
+        return ""
+    (tmp_free, tmp_mount), (data_free, data_mount) = [(int(ln[3]) * 1024, ln[5]) for ln in lines[:2]]
+    dump_size, database_size = int(dump_size or 0), int(database_size or 0)
+    if tmp_mount == data_mount:
+        need = int((dump_size + database_size) * margin)
+        if tmp_free < need:
+            return ("Container %s has %s free on %s, which holds both %s (the dump's copy, %s) and the data "
+                    "directory (the restored copy, about %s as the backup's database was): %s needed."
+                    % (container, human_size(tmp_free), tmp_mount, copy_dir, human_size(dump_size),
+                       human_size(database_size), human_size(need)))
+        return ""
+    problems = []
+    if tmp_free < int(dump_size * margin):
+        problems.append("%s free on %s for the dump's copy in %s (%s)" % (
+            human_size(tmp_free), tmp_mount, copy_dir, human_size(dump_size)))
+    if data_free < int(database_size * margin):
+        problems.append("%s free on %s for the restored copy (about %s as the backup's database was)" % (
+            human_size(data_free), data_mount, human_size(database_size)))
+    if problems:
+        return "Container %s has %s." % (container, "; ".join(problems))
+    return ""

@@ -26,7 +26,7 @@ else
   # Longest first (measured), so the last ones to start are short; then any new one.
   known=(restore_interrupted repair_failures schema_guard locking alembic_stamp secrets app_alembic
          restore_data database_properties app_schema matview backup_failures restore migrate app_newer
-         app_rebuild restore_failures restore_writers repair_refused repair restore_partial privileges
+         app_rebuild restore_failures restore_writers repair_refused restore_repair repair restore_partial privileges
          awx safety_dumps backup verify failures schema_load app_double extensions database)
   mapfile -t all < <(for f in molecule/*/molecule.yml; do basename "$(dirname "$f")"; done)
   scenarios=()

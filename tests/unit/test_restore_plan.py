@@ -163,3 +163,103 @@ def test_the_filter_keeps_properties_and_refuses_what_is_not_a_reading():
     assert restore_kept_properties(None) == {}
     with pytest.raises(AnsibleFilterError, match="verify_result.properties"):
         restore_kept_properties(["not", "a", "dict"])
+
+
+# repair_schema's result with apply=false, as the restore role reads it.
+def _repair(steps=("index ix_books_title on books",), unrepairable=(), extra=(), failed=False, msg=""):
+    out = {"steps": [{"what": w, "online": True} for w in steps], "unrepairable": list(unrepairable),
+           "extra": list(extra), "online": True, "violations": []}
+    if failed:
+        out.update(failed=True, msg=msg)
+    return out
+
+
+_INDEX = _verify(missing=["index ix_books_title: on books using btree ( title )"])
+
+
+@pytest.mark.parametrize("verify, recreate, repair, plan", [
+    # Every finding covered: repaired in place.
+    (_INDEX, False, _repair(), "repair"),
+    # No plan made (a confirmed run): rebuilt as asked.
+    (_INDEX, False, None, "rebuild"),
+    # Rebuild asked: the repair is not offered.
+    (_INDEX, True, _repair(), "rebuild"),
+    # Clean: nothing, whatever the plan says.
+    (CLEAN, False, _repair(steps=()), "nothing"),
+    # Something the repair cannot fix, or leaves alone.
+    (_INDEX, False, _repair(unrepairable=[{"finding": "missing column users.password_hash", "why": "NOT NULL"}]),
+     "rebuild"),
+    (_verify(extra=["table notes"]), False, _repair(steps=(), extra=["table notes"]), "rebuild"),
+    # Rows a new constraint would reject: the plan failed.
+    (_INDEX, False, _repair(failed=True, msg="3 rows would violate"), "rebuild"),
+    # Outside the catalog: the Alembic stamp, a database-level property.
+    (_verify(missing=["index ix_books_title: on books", "alembic revision x: alembic_version has no row"]), False,
+     _repair(), "rebuild"),
+    (_verify(different=["database bookreader_dev: connection limit is -1, expected 50"]), False,
+     _repair(steps=()), "rebuild"),
+    # A plan with no step for a finding it does not know.
+    (_INDEX, False, _repair(steps=()), "rebuild"),
+    # Newer than the source: never repaired to an older schema, never rebuilt.
+    (dict(_INDEX, revision_relation="newer"), False, _repair(), "newer"),
+])
+def test_decide_with_a_repair_plan(verify, recreate, repair, plan):
+    assert r.decide("bookreader_dev", True, verify, recreate, repair=repair) == plan
+
+
+def test_repair_gaps_name_what_stops_the_repair():
+    gaps = r.repair_gaps(_INDEX, _repair(
+        unrepairable=[{"finding": "missing column users.password_hash", "why": "it is NOT NULL without a default"}],
+        extra=["table notes"]))
+    assert gaps == ["missing column users.password_hash (it is NOT NULL without a default)",
+                    "extra table notes (a repair leaves what the schema does not have alone)"]
+    assert r.repair_gaps(_INDEX, None) == ["no repair was planned"]
+    assert r.repair_gaps(_INDEX, _repair()) == []
+
+
+def test_refusal_with_a_repair_plan_says_what_stops_it_and_what_it_would_fix():
+    repair = _repair(steps=("index ix_books_title on books",),
+                     unrepairable=[{"finding": "missing column users.password_hash", "why": "NOT NULL, no default"}])
+    verify = _verify(missing=["index ix_books_title: on books using btree ( title )",
+                              "column users.password_hash: character varying(255) NOT NULL"])
+    msg = r.refusal("bookreader_dev", "pg", verify, False, 1024, 500, 9, "bookreader_dev__old_x", "/b", repair=repair)
+    assert "cannot make it verify: missing column users.password_hash (NOT NULL, no default)" in msg
+    assert "It would fix, without a rebuild: index ix_books_title on books" in msg
+    assert "-e db_runbooks_confirm_destroy=bookreader_dev" in msg
+    assert "Every finding is additive" not in msg
+
+
+def test_refusal_with_a_failed_repair_plan_gives_its_message():
+    verify = _verify(missing=["check constraint books.ck_books_size: CHECK (file_size > 0)",
+                              "column books.cover: text NOT NULL"])
+    msg = r.refusal("bookreader_dev", "pg", verify, False, 1024, 500, 9, "k", "/b",
+                    repair=_repair(failed=True, msg="books: 3 rows would violate ck_books_size"))
+    assert "cannot make it verify: books: 3 rows would violate ck_books_size" in msg
+    assert "It would fix" not in msg
+
+
+def test_refusal_of_additive_drift_keeps_the_playbooks_and_adds_what_stops_the_repair():
+    verify = _verify(missing=["extension pg_trgm", "alembic revision x: alembic_version has no row"])
+    # The Alembic stamp is not the repair's to fix: stamp_alembic.yml is named, no "will stop" line.
+    msg = r.refusal("bookreader_dev", "pg", verify, False, 1024, 500, 9, "k", "/b", repair=_repair(steps=("extension pg_trgm",)))
+    assert "ansible-playbook playbooks/fix_extensions.yml; then ansible-playbook playbooks/stamp_alembic.yml" in msg
+    assert "will stop first" not in msg
+    # Rows a new constraint would reject: the playbook is still named, and what stops it.
+    msg = r.refusal("bookreader_dev", "pg", _INDEX, False, 1024, 500, 9, "k", "/b",
+                    repair=_repair(failed=True, msg="books: 2 rows share the key of ix_books_title"))
+    assert "ansible-playbook playbooks/repair.yml" in msg
+    assert "playbooks/repair.yml will stop first at: books: 2 rows share the key of ix_books_title." in msg
+
+
+def test_the_filter_returns_the_repair_steps_and_refuses_a_repair_that_is_not_a_dict():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.fancai.db_runbooks.plugins.filter.restore import restore_plan
+
+    plan = restore_plan(_INDEX, "bookreader_dev", True, repair=_repair())
+    assert plan["plan"] == "repair"
+    assert plan["repair_steps"] == ["index ix_books_title on books"]
+    assert plan["repair_online"] is True
+    # Absent: nothing to repair, whatever was passed.
+    assert restore_plan(None, "bookreader_dev", False, repair=_repair())["plan"] == "build"
+    assert restore_plan(_INDEX, "bookreader_dev", True)["repair_steps"] == []
+    with pytest.raises(AnsibleFilterError, match="repair_schema's result"):
+        restore_plan(_INDEX, "bookreader_dev", True, repair="yes")
