@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import uuid
 
 from ansible.errors import AnsibleActionFail
@@ -32,8 +33,14 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._catalog import
     missing_database_result,
     parse_catalog_output,
 )
+from ansible_collections.fancai.db_runbooks.plugins.module_utils._repair import (
+    BLOCKERS_QUERY,
+    describe_blockers,
+)
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
     build_psql_argv,
+    build_script,
+    parse_rows,
     check_identifier,
     describe_failure,
     quote_ident,
@@ -82,7 +89,10 @@ _ARGSPEC = dict(
     require_populated=dict(type="bool", default=True),
     fail_on_difference=dict(type="bool", default=False),
     maintenance_database=dict(type="str", default="postgres"),
+    lock_timeout=dict(type="str", default="30s"),
 )
+
+_DURATION_RE = re.compile(r"^[0-9]+(us|ms|s|min|h|d)?$")
 
 
 class ActionModule(PsqlActionBase):
@@ -121,6 +131,13 @@ class ActionModule(PsqlActionBase):
             if err:
                 raise AnsibleActionFail(err)
 
+        lock_timeout = str(args["lock_timeout"])
+        if not _DURATION_RE.match(lock_timeout) or re.match(r"^0+[a-z]*$", lock_timeout):
+            raise AnsibleActionFail(
+                "lock_timeout=%r is not a PostgreSQL duration above 0: give e.g. '30s' (the catalog read waits "
+                "that long for a session that holds a lock on one of the database's tables, never longer)."
+                % lock_timeout)
+
         maintenance = args["maintenance_database"]
         self._maintenance = maintenance
         queries = []
@@ -132,10 +149,19 @@ class ActionModule(PsqlActionBase):
             targets.append(("expected", expected_database))
         script = build_catalog_script(targets, properties=True)
         queries.append(script)
-        argv = build_psql_argv(container, login_user, maintenance, docker_cli=args["docker_cli"])
+        # Reading the catalog opens the database's tables (index and view definitions): behind a session that
+        # holds ACCESS EXCLUSIVE on one (a migration, VACUUM FULL, a LOCK TABLE) it would wait for as long as
+        # that session lasts. lock_timeout ends the wait, and the run names the holder.
+        settings = {"lock_timeout": lock_timeout}
+        argv = build_psql_argv(container, login_user, maintenance, docker_cli=args["docker_cli"], settings=settings)
         result["cmd"] = argv
         sections = self._read_catalogs(argv, script, result, database)
         if sections is None:
+            if "lock timeout" in (result.get("stderr") or ""):
+                holders = self._lock_holders(container, login_user, database, args["docker_cli"], queries)
+                result["msg"] = "Nothing was changed: the catalog of %s in %s could not be read. %s" % (
+                    database, container, describe_blockers(
+                        holders, lock_timeout, option="verify_lock_timeout", then="then run again."))
             return result
         actual = sections.get("actual") or {}
         result["database_exists"] = bool(actual.get("exists"))
@@ -204,6 +230,19 @@ class ActionModule(PsqlActionBase):
                 shown, result["expected_revision"], result["reference"]["why"]))
         result.update(verdict, catalog=catalog, alembic_version=versions)
         return self._finish(result, args, database, label)
+
+    def _lock_holders(self, container, login_user, database, docker_cli, queries):
+        """Who holds locks on *database*'s tables now, read-only; [] when that cannot be read."""
+        argv = build_psql_argv(container, login_user, database, docker_cli=docker_cli,
+                               settings={"default_transaction_read_only": "on", "lock_timeout": "2s"})
+        queries.append(BLOCKERS_QUERY)
+        rc, stdout, _ = self._psql_run(argv, script=build_script(None, BLOCKERS_QUERY))
+        if rc != 0:
+            return []
+        try:
+            return parse_rows(stdout) or []
+        except ValueError:
+            return []
 
     def _read_catalogs(self, argv, script, result, database):
         rc, stdout, stderr = self._psql_run(argv, script=script)

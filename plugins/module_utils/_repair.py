@@ -808,8 +808,11 @@ BLOCKERS_QUERY = (
 )
 
 
-def describe_blockers(rows, lock_timeout):
-    """The sessions that held locks when a statement gave up after lock_timeout, and what to do."""
+def describe_blockers(rows, lock_timeout, option="repair_lock_timeout", then="then run playbooks/repair.yml again."):
+    """The sessions that held locks when a statement gave up after lock_timeout, and what to do.
+
+    *option* is the variable that raises the timeout, *then* the last words (what to run next).
+    """
     held = []
     for row in rows or []:
         age = row.get("xact_seconds")
@@ -819,13 +822,13 @@ def describe_blockers(rows, lock_timeout):
     if held:
         pids = [str(r.get("pid")) for r in rows]
         who = ("It waited longer than lock_timeout=%s for a lock another session holds: %s. Wait until %s ends, "
-               "or end %s if that is safe (SELECT pg_terminate_backend(%s)), or raise repair_lock_timeout; "
+               "or end %s if that is safe (SELECT pg_terminate_backend(%s)), or raise %s; "
                % (lock_timeout, "; ".join(held), "that session" if len(pids) == 1 else "those sessions",
-                  "it" if len(pids) == 1 else "them", pids[0] if len(pids) == 1 else "<pid>"))
+                  "it" if len(pids) == 1 else "them", pids[0] if len(pids) == 1 else "<pid>", option))
     else:
         who = ("It waited longer than lock_timeout=%s for a lock another session held (gone by now). Run again at a "
-               "quieter time, or raise repair_lock_timeout; " % lock_timeout)
-    return who + "then run playbooks/repair.yml again."
+               "quieter time, or raise %s; " % (lock_timeout, option))
+    return who + then
 
 
 def index_builds_query():

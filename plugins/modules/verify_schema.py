@@ -153,6 +153,14 @@ options:
     description: Database psql connects to first, to learn which databases exist.
     type: str
     default: postgres
+  lock_timeout:
+    description:
+      - PostgreSQL C(lock_timeout) of the catalog read. Reading index and view definitions opens the database's
+        tables; behind a session that holds ACCESS EXCLUSIVE on one (a migration, C(VACUUM FULL), C(LOCK TABLE)) the
+        read gives up after this long, changing nothing, and the message names the sessions holding locks.
+      - A duration such as C(30s) or C(500ms); C(0) (wait for ever) is refused.
+    type: str
+    default: 30s
 attributes:
   check_mode:
     support: full

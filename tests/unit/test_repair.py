@@ -571,3 +571,11 @@ def test_a_worker_whose_ansible_playbook_is_gone_stops_touching_nothing_more(mon
                                     "ix_a on books (its last statement failed: psql:<stdin>:1: ERROR:  canceling")
     assert "Complete before it: index ix_b on books." in result["msg"]
     assert calls == []
+
+
+def test_blockers_name_the_option_and_the_next_step_given():
+    # verify_schema's catalog read: its own variable and its own last words.
+    msg = rp.describe_blockers([{"pid": 7, "application": "alembic", "state": "active", "xact_seconds": 40,
+                                 "locks": "AccessExclusiveLock on books"}], "30s",
+                               option="verify_lock_timeout", then="then run again.")
+    assert "raise verify_lock_timeout; then run again." in msg and "repair" not in msg
