@@ -160,6 +160,17 @@ class PsqlActionBase(HostCommandActionBase):
             stderr = TIMEOUT_MARK + self._psql_timed_out(argv, timeout, appname)
         return rc, stdout, stderr
 
+    def _rows_for_message(self, argv, query, queries):
+        """Run a read-only *query* for a message (e.g. who holds locks); its rows, or [] when it cannot be read."""
+        queries.append(query)
+        rc, stdout, _ = self._psql_run(argv, script=build_script(None, query))
+        if rc != 0:
+            return []
+        try:
+            return parse_rows(stdout) or []
+        except ValueError:
+            return []
+
     def _psql_timed_out(self, argv, timeout, appname):
         """After a timeout: ask the container's state, end the call's backend, word it."""
         docker = shlex.quote(getattr(self, "_psql_docker_cli", "docker"))

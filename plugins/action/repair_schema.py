@@ -328,15 +328,7 @@ class ActionModule(PsqlActionBase):
 
     def _blockers(self, queries):
         """Who holds locks on the database's tables now (after a lock timeout); [] when that cannot be read."""
-        script = build_script(None, BLOCKERS_QUERY)
-        queries.append(BLOCKERS_QUERY)
-        rc, stdout, _ = self._psql_run(self._ro_argv, script=script)
-        if rc != 0:
-            return []
-        try:
-            return parse_rows(stdout) or []
-        except ValueError:
-            return []
+        return self._rows_for_message(self._ro_argv, BLOCKERS_QUERY, queries)
 
     def _run_sql(self, sql, queries, transaction=False):
         script = build_script(sql)

@@ -39,8 +39,6 @@ from ansible_collections.fancai.db_runbooks.plugins.module_utils._repair import 
 )
 from ansible_collections.fancai.db_runbooks.plugins.module_utils._runbooks import (
     build_psql_argv,
-    build_script,
-    parse_rows,
     check_identifier,
     describe_failure,
     quote_ident,
@@ -235,14 +233,7 @@ class ActionModule(PsqlActionBase):
         """Who holds locks on *database*'s tables now, read-only; [] when that cannot be read."""
         argv = build_psql_argv(container, login_user, database, docker_cli=docker_cli,
                                settings={"default_transaction_read_only": "on", "lock_timeout": "2s"})
-        queries.append(BLOCKERS_QUERY)
-        rc, stdout, _ = self._psql_run(argv, script=build_script(None, BLOCKERS_QUERY))
-        if rc != 0:
-            return []
-        try:
-            return parse_rows(stdout) or []
-        except ValueError:
-            return []
+        return self._rows_for_message(argv, BLOCKERS_QUERY, queries)
 
     def _read_catalogs(self, argv, script, result, database):
         rc, stdout, stderr = self._psql_run(argv, script=script)
