@@ -82,6 +82,15 @@ echo
 echo "Molecule scenarios ($jobs at a time):"
 printf '  %s\n' "${summary[@]}"
 echo "  total: $(( $(date +%s) - all_start ))s"
-[ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
+if [ "$failed" -gt 0 ]; then
+  echo "failed: ${failed_names[*]}"
+  # Why, in the last lines (where a CI page shows them): each failed scenario's
+  # failed tests, or its last fatal task that was not ignored (why-failed.awk),
+  # at most 15 lines in all.
+  for s in "${failed_names[@]}"; do
+    echo "  $s:"
+    awk -f tests/scripts/why-failed.awk "$logs/$s.log" | head -n 5 | cut -c1-300 | sed 's/^/    /'
+  done | head -n 15
+fi
 echo "scenarios: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

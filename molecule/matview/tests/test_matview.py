@@ -3,6 +3,7 @@
 import datetime
 import re
 import shlex
+import subprocess
 import time
 
 import pytest
@@ -195,15 +196,29 @@ def test_two_overlapping_runs_are_serialized(host, cron_entry, log_file):
 
 def test_a_run_waits_for_the_lock_holder(host, cron_entry, log_file, inventory_vars):
     lock = inventory_vars["matview_refresh_lock_file"]
-    hold_lock(host, lock, 2)
+    holder = hold_lock(host, lock, 30)
     wait_for(lambda: host.run("flock -n %s true" % shlex.quote(lock)).rc != 0, "the lock holder")
     before = line_count(host, log_file)
-    res = run_as_cron(host, cron_entry)
-    assert res.rc == 0, res.stderr
+    line = "cd / && %s /bin/sh -c %s" % (CRON_ENV, shlex.quote(cron_entry["command"]))
+    cron = subprocess.Popen(["/bin/sh", "-c", line], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True)
+    try:
+        # The holder ends once the run has said it waits: however slow the host, the run found it held.
+        wait_for(lambda: [m for _, _, m in log_lines(host, log_file, before) if m.startswith("another run holds")],
+                 "the run to wait", 60)
+        assert cron.poll() is None, "it waits while the lock is held"
+        host.run("kill %d" % holder)
+        _, err = cron.communicate(timeout=120)
+    finally:
+        host.run("kill %d" % holder)
+        if cron.poll() is None:
+            cron.kill()
+            cron.wait()
+    assert cron.returncode == 0, err
     (run,) = runs(log_lines(host, log_file, before)).values()
     assert run["msgs"][0].startswith("another run holds %s: waiting up to 5s" % lock)
     assert run["msgs"][1] == "lock acquired"
-    # The holder has exited: the run could only go on once it had.
+    assert run["msgs"][-1].startswith("run end status=ok refreshed=2 failed=0")
 
 
 def test_a_run_gives_up_after_the_lock_wait(host, cron_entry, log_file, inventory_vars):

@@ -77,14 +77,14 @@ def test_once_the_restore_has_ended_the_cron_run_refreshes(pg, new_session, cron
     lock_file = restore.info["lock_file"]
     restore.release()
 
-    rc, _, err, seconds = run_timed(cron_line)
+    rc, _, err, _ = run_timed(cron_line)
 
     assert rc == 0, err
     assert err == ""
-    assert seconds < int(inventory_vars["matview_refresh_run_lock_wait"]), "nothing in the way: no wait"
     assert _carol_on_day(pg) == [{"sessions_count": 1}]
     msgs = cron_log.one_run()
-    assert msgs[0].startswith("run start database=bookreader_dev")
+    # Nothing in the way: the run's first line is its start, not a wait.
+    assert msgs[0].startswith("run start database=bookreader_dev"), msgs
     assert msgs[0].endswith(" run_lock=%s" % lock_file), "the script locks run_lock's own file"
     assert msgs[-1].startswith("run end status=ok refreshed=2 failed=0")
     assert infos(inventory_vars["db_runbooks_container"]) == [], "the script gave the lock back"

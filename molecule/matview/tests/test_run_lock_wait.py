@@ -1,10 +1,12 @@
 """A run that holds the run lock exclusive and ends within matview_refresh_run_lock_wait: the cron line waits for it, then refreshes."""
 
+import fcntl
 import subprocess
+import time
 
 import pytest
 
-from run_lock_helpers import lock_free, run_timed, wait_for
+from run_lock_helpers import lock_free, wait_for
 
 
 @pytest.fixture
@@ -18,17 +20,28 @@ def run_lock_file(hold):
 
 def test_the_cron_run_waits_for_a_holder_that_ends(run_lock_file, cron_line, cron_log, inventory_vars):
     wait = int(inventory_vars["matview_refresh_run_lock_wait"])
-    # A bare exclusive flock on that file for 1.5 s: a holder that has not written who it is.
-    holder = subprocess.Popen(["flock", "--exclusive", run_lock_file, "sleep", "1.5"])
+    # A bare exclusive flock on that file, held by this test (a holder that has not written who it is),
+    # and given back 1.5 s after the cron run has said it waits: however slow the host, the run finds it held.
+    holder = open(run_lock_file, "a")
+    cron = None
     try:
-        wait_for(lambda: not lock_free(run_lock_file), "the holder")
-        rc, _, err, seconds = run_timed(cron_line)
-        assert rc == 0, err
-        assert 1 <= seconds < wait + 5, "it waited for the holder"
-        assert holder.poll() is not None, "it refreshed only once the holder had ended"
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert not lock_free(run_lock_file)
+        cron = subprocess.Popen(["/bin/sh", "-c", cron_line], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+        wait_for(lambda: any("waiting" in m for _, m in cron_log.messages()), "the cron run to wait", 60)
+        time.sleep(1.5)
+        assert cron.poll() is None, "it waited while the lock was held"
+        released = time.time()
+        holder.close()
+        _, err = cron.communicate(timeout=120)
+        assert cron.returncode == 0, err
+        assert time.time() - released < 60
     finally:
-        holder.kill()
-        holder.wait()
+        holder.close()
+        if cron is not None and cron.poll() is None:
+            cron.kill()
+            cron.wait()
     msgs = cron_log.one_run()
     assert msgs[0] == "the run lock %s is held by a run not named yet: waiting up to %ds" % (run_lock_file, wait)
     assert msgs[1].startswith("run lock acquired after ") and msgs[1].endswith("s")
