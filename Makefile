@@ -1,6 +1,7 @@
 # One entry point for people and CI (.ci/run calls `make test`).
 #   make demo   restore the bookreader schema into a throwaway container
 #   make test   lint + unit tests + every Molecule scenario
+#   make bench  the playbooks against the guide's commands (docs/BENCHMARKS.md)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -22,13 +23,14 @@ SCENARIOS   ?=
 export DB_RUNBOOKS_TEST_ID ?= $(shell printf '%s' '$(CURDIR)' | sha1sum | cut -c1-8)
 DEMO_CONTAINER := db-runbooks-demo-postgres
 
-.PHONY: help venv engine host image lint unit molecule demo-test test demo demo-clean clean
+.PHONY: help venv engine host image lint unit molecule demo-test bench bench-smoke test demo demo-clean clean
 
 help:
 	@echo "make demo        restore the guide's schema into the throwaway container $(DEMO_CONTAINER)"
 	@echo "make demo-clean  remove that container"
 	@echo "make test        ansible-lint, yamllint, unit tests and all Molecule scenarios"
 	@echo "make molecule SCENARIOS='database failures'  only some scenarios"
+	@echo "make bench       the playbooks against the guide's commands, into docs/BENCHMARKS.md (about 20 min)"
 	@echo "make venv | engine | image | lint | unit"
 
 # The venv is rebuilt only when requirements.txt changes.
@@ -89,7 +91,15 @@ molecule: venv image host
 demo-test: venv image
 	bash tests/scripts/demo-test.sh
 
-test: lint unit demo-test molecule
+# The benchmark (not part of make test), and its smoke variant (once, on a tiny
+# database, into a temporary directory) that make test runs so it cannot rot.
+bench: venv image host
+	DB_RUNBOOKS_TEST_IMAGE=$$(cat $(IMAGE_FILE)) $(BIN)/python tests/bench/bench.py
+
+bench-smoke: venv image host
+	DB_RUNBOOKS_TEST_IMAGE=$$(cat $(IMAGE_FILE)) $(BIN)/python tests/bench/bench.py --smoke > /dev/null
+
+test: lint unit demo-test bench-smoke molecule
 
 demo: venv image
 	cd playbooks && $(BIN)/ansible-playbook demo.yml -e db_runbooks_demo_image=$$(cat ../$(IMAGE_FILE))

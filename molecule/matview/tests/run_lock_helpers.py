@@ -155,9 +155,13 @@ class Holder:
         open(self.release_file, "w").close()
         self.proc.wait(timeout=60)
         assert self.proc.returncode == 0, self.output()
-        wait_for(lambda: not alive(self.info["holder_pid"]), "the holder of hold_lock.yml to end", 10)
+        wait_for(lambda: not alive(self.info["holder_pid"]), "the holder of hold_lock.yml to end", 30)
 
     def end(self):
+        """Let the playbook end (killed if it does not), and wait until its holder has given the lock back.
+
+        The holder outlives the playbook by up to its poll interval: the next test must not find it.
+        """
         open(self.release_file, "w").close()
         if self.proc.poll() is None:
             try:
@@ -165,3 +169,5 @@ class Holder:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "info", None):
+            wait_for(lambda: not alive(self.info["holder_pid"]), "the holder of hold_lock.yml to end", 30)
