@@ -90,7 +90,7 @@ def test_manifest_describes_the_dump(host, dump, manifest, pg):
     assert manifest["path"] == dump and manifest["file"] == dump.rsplit("/", 1)[1]
     assert manifest["size"] == host.file(dump).size
     assert manifest["sha256"] == host.run("sha256sum %s" % shlex.quote(dump)).stdout.split()[0]
-    assert manifest["compression"] == "1"
+    assert manifest["compression"] == "2"
     assert manifest["server_version"] == pg.value("SELECT current_setting('server_version')", "postgres")
     assert manifest["server_version_num"] == int(pg.value("SELECT current_setting('server_version_num')", "postgres"))
     assert manifest["pg_dump_version"].startswith("pg_dump (PostgreSQL) 15.")

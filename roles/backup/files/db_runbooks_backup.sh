@@ -18,7 +18,7 @@
 #                           partial files removed, and the message says what hung
 #   --user ROLE             PostgreSQL role, through the container's socket (postgres)
 #   --docker CLI            docker client (docker)
-#   --compress Z            pg_dump -Z value: 0-9, or METHOD[:DETAIL] with pg_dump 16+ (1)
+#   --compress Z            pg_dump -Z value: 0-9, or METHOD[:DETAIL] with pg_dump 16+ (2)
 #   --lock-wait SECONDS     wait this long for another backup of D to finish (0)
 #   --table-lock-timeout T  pg_dump --lock-wait-timeout, e.g. 10min ('' = wait forever)
 #   --space-factor F        free space needed = F x pg_database_size (1.0)
@@ -50,12 +50,15 @@
 #   3. check free space in DIR against pg_database_size, before dumping;
 #   4. stream `docker exec C pg_dump` (no -t: a TTY corrupts binary output) into
 #      DIR/.<name>.partial; the host never holds the dump in memory;
-#   5. fsync it; read it back in full inside the container (pg_restore -f
-#      /dev/null decompresses every data block: `pg_restore --list` only reads
-#      the table of contents and passes a truncated file); count TOC entries;
-#   6. sha256 it; write <name>.sha256 and <name>.json (the manifest), each via
-#      its own .partial + fsync + rename; rename the dump last and fsync DIR:
-#      a file under its final name always has its checksum and manifest.
+#   5. fsync it; read it back once, into a full read inside the container
+#      (pg_restore -f /dev/null decompresses every data block: `pg_restore
+#      --list` only reads the table of contents and passes a truncated file)
+#      and into sha256sum at the same time; count TOC entries; check that the
+#      bytes read are the whole file as it now is (same size);
+#   6. write <name>.sha256 (of exactly the bytes that passed the full read) and
+#      <name>.json (the manifest), each via its own .partial + fsync + rename;
+#      rename the dump last and fsync DIR: a file under its final name always
+#      has its checksum and manifest.
 #
 # Output: one line on stdout, `__db_runbooks_backup__ {json}`, with "failed":
 # true and "msg" on failure; progress and tool errors go to stderr.
@@ -79,7 +82,7 @@ series=""
 dir=""
 kind=full
 class=nightly
-compress=1
+compress=2
 lock_wait=0
 table_lock_timeout=""
 space_factor=1.0
@@ -92,6 +95,9 @@ tables=()
 cleanup=()
 snap_pid=""
 child_pid=""
+# The full read's processes (tee, sha256sum, wc), each a child of this script,
+# ended like the others.
+reader_pids=()
 bounded_rc=0
 sessions_opened=false
 locked=false
@@ -137,10 +143,17 @@ end_client() {
     wait "$pid" 2>/dev/null || true
 }
 
+end_reader() {
+    local p
+    for p in "${reader_pids[@]}"; do end_client "$p"; done
+    reader_pids=()
+}
+
 on_exit() {
     local rc=$?
     end_client "$child_pid"
     end_client "$snap_pid"
+    end_reader
     if (( rc != 0 )) && (( ${#cleanup[@]} > 0 )); then
         rm -f -- "${cleanup[@]}"
     fi
@@ -194,6 +207,7 @@ stop_run() {
     fi
     end_client "$child_pid"; child_pid=""
     end_client "$snap_pid"; snap_pid=""
+    end_reader
 }
 
 timed_out() {
@@ -237,7 +251,9 @@ run_bounded() {
         fi
         (( EPOCHSECONDS < deadline )) || timed_out "$where" "$what" "$last_size" $(( EPOCHSECONDS - last_change ))
         sleep "$nap"
-        case "$nap" in 0.05) nap=0.2 ;; 0.2) nap=0.5 ;; *) nap=1 ;; esac
+        # Short naps: a step that has ended is seen within 0.2 s (each check
+        # is a stat and a kill -0; naps of a second cost half a second a step).
+        [[ "$nap" != 0.05 ]] || nap=0.2
     done
     bounded_rc=0
     wait "$child_pid" 2>/dev/null || bounded_rc=$?
@@ -316,7 +332,7 @@ context=${DB_RUNBOOKS_BACKUP_CONTEXT:-}
 # EPOCHSECONDS is whole seconds: +1 so that the limit is never shorter than asked.
 deadline=$(( EPOCHSECONDS + timeout_s + 1 ))
 
-for tool in "$docker_cli" flock sha256sum stat sync awk date timeout; do
+for tool in "$docker_cli" flock sha256sum stat sync awk date timeout tee wc mkfifo; do
     command -v "$tool" >/dev/null 2>&1 \
         || finish_failed "'$tool' is not installed on the docker host $(uname -n) (flock comes with util-linux, the others with coreutils/gawk)"
 done
@@ -509,6 +525,34 @@ else
 fi
 [[ -z "$table_lock_timeout" ]] || dump_args+=(--lock-wait-timeout="$table_lock_timeout")
 
+start_reader() {
+    # One read of the written file: tee hands every byte to sha256sum, to wc -c
+    # and (through $work/stream) to the full read that run_bounded then starts.
+    mkfifo "$work/sum" "$work/count" "$work/stream"
+    sha256sum <"$work/sum" >"$work/sha256" 2>/dev/null &
+    reader_pids+=("$!")
+    wc -c <"$work/count" >"$work/bytes" 2>/dev/null &
+    reader_pids+=("$!")
+    tee -- "$work/sum" "$work/count" <"$partial" >"$work/stream" 2>"$work/tee_err" &
+    reader_pids+=("$!")
+}
+
+finish_reader() {
+    # The full read has ended: wait (to the deadline) for the checksum and the count.
+    local p busy
+    while :; do
+        busy=false
+        for p in "${reader_pids[@]}"; do
+            if kill -0 "$p" 2>/dev/null; then busy=true; break; fi
+        done
+        $busy || break
+        (( EPOCHSECONDS < deadline )) || timed_out local "sha256sum of $partial"
+        sleep 0.05
+    done
+    for p in "${reader_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    reader_pids=()
+}
+
 t_dump=$(now)
 say "dumping $database from $container into $partial"
 run_bounded container pg_dump /dev/null "$partial" \
@@ -552,9 +596,14 @@ stage=verify
 checks=('"pg_dump"')
 toc_entries=null
 if [[ "$kind" == full ]]; then
-    run_bounded container "the full read (pg_restore -f /dev/null)" "$partial" /dev/null \
+    start_reader
+    run_bounded container "the full read (pg_restore -f /dev/null)" "$work/stream" /dev/null \
         "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore -f /dev/null
-    if (( bounded_rc != 0 )); then
+    read_rc=$bounded_rc
+    # A reader that stopped early leaves tee writing into nothing: it is ended.
+    (( read_rc == 0 )) || end_reader
+    finish_reader
+    if (( read_rc != 0 )); then
         finish_failed "the dump of $database failed the full read (pg_restore -f /dev/null): $(tail -n 3 "$tmp_err" | tr '\n' ' ')- it is truncated or corrupt and was removed; earlier backups in $dir are untouched"
     fi
     checks+=('"full_read"')
@@ -567,6 +616,13 @@ if [[ "$kind" == full ]]; then
         || finish_failed "the table of contents of the dump of $database cannot be read: $(tr '\n' ' ' <"$tmp_err")"
     toc_entries=$(grep -c '^[0-9]' "$work/toc" || true)
     checks+=('"toc"')
+    # The checksum is of the bytes that passed the full read: they must be the
+    # file, whole, as it is now (a file cut or rewritten under the reader is not).
+    read_bytes=$(tr -dc 0-9 <"$work/bytes")
+    file_bytes=$(stat -c %s -- "$partial")
+    if [[ "$read_bytes" != "$file_bytes" ]]; then
+        finish_failed "the dump of $database changed while it was checked: the full read and the checksum read ${read_bytes:-no} bytes, the file has $file_bytes. Another process writes to $out_dir? The dump was removed; earlier backups in $dir are untouched"
+    fi
 else
     # A plain dump has no table of contents to read; pg_dump ends it with this
     # line (then only \unrestrict, 15.14+), so a file without it was cut short.
@@ -579,7 +635,8 @@ fi
 t_verified=$(now)
 
 stage=checksum
-run_bounded local "sha256sum of $partial" /dev/null "$work/sha256" sha256sum -- "$partial"
+# A full dump was summed as it was read (above); the small schema dump is summed here.
+[[ "$kind" == full ]] || run_bounded local "sha256sum of $partial" /dev/null "$work/sha256" sha256sum -- "$partial"
 sha256=$(awk '{ print $1 }' "$work/sha256")
 [[ "$bounded_rc" == 0 && "$sha256" =~ ^[0-9a-f]{64}$ ]] || finish_failed "sha256sum did not give a checksum for $partial"
 checks+=('"sha256"')
