@@ -533,7 +533,7 @@ start_reader() {
     reader_pids+=("$!")
     wc -c <"$work/count" >"$work/bytes" 2>/dev/null &
     reader_pids+=("$!")
-    tee -- "$work/sum" "$work/count" <"$partial" >"$work/stream" 2>"$work/tee_err" &
+    tee -- "$work/sum" "$work/count" <"$partial" >"$work/stream" 2>/dev/null &
     reader_pids+=("$!")
 }
 
