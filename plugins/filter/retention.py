@@ -57,8 +57,13 @@ def _keep_and_delete(backups, reasons, present):
     return keep, delete, delete_files
 
 def backup_name_re(series, extension):
-    """The names the backup role gives one series: <series>-<YYYYmmddTHHMMSSZ>.<extension>."""
-    return re.compile(r"^%s-(\d{8}T\d{6}Z)\.%s\Z" % (re.escape(series), re.escape(extension)))
+    """The names the backup role gives one series: <series>-<YYYYmmddTHHMMSSZ>.<extension>.
+
+    A full dump compressed on the docker host is <series>-<stamp>.dump.zst: for
+    extension "dump" both forms are one series (one policy keeps either).
+    """
+    suffix = r"\.dump(?:\.zst)?" if extension == "dump" else r"\.%s" % re.escape(extension)
+    return re.compile(r"^%s-(\d{8}T\d{6}Z)%s\Z" % (re.escape(series), suffix))
 
 
 def safety_name_re(series):

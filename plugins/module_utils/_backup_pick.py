@@ -30,7 +30,7 @@ import re
 
 LATEST = "latest"
 STAMP_RE = re.compile(r"^\d{8}T\d{6}Z\Z")
-PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+\.dump\Z")
+PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+\.dump(?:\.zst)?\Z")
 _SERIES_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 SAFETY_SUBDIR = "safety"
 # What the backup role writes next to a dump (plugins/filter/retention.py: SIDECARS),
@@ -44,7 +44,8 @@ FILE_MARK = "__db_runbooks_file__ "
 
 
 def nightly_re(series):
-    return re.compile(r"^%s-(\d{8}T\d{6}Z)\.dump\Z" % re.escape(series))
+    # <series>-<stamp>.dump, or .dump.zst when compressed on the docker host (backup_compressor=zstd).
+    return re.compile(r"^%s-(\d{8}T\d{6}Z)\.dump(?:\.zst)?\Z" % re.escape(series))
 
 
 def safety_re(series):
@@ -63,7 +64,7 @@ def parse_request(request):
         return {"kind": "path", "value": os.path.normpath(text)}
     raise ValueError(
         "db_runbooks_restore_from=%s is not a backup: give latest (the newest verified nightly "
-        "backup), a UTC stamp such as 20261202T040000Z, or the absolute path of a .dump file "
+        "backup), a UTC stamp such as 20261202T040000Z, or the absolute path of a .dump (or .dump.zst) file "
         "(letters, digits, '.', '_', '-' and '/', without '..'). Nothing was touched."
         % json.dumps(request if isinstance(request, str) else str(request)))
 
@@ -294,6 +295,10 @@ def chosen(item, verdict):
         "tables": manifest.get("tables") or [],
         "started": manifest.get("started"),
         "size": manifest.get("size"),
+        "compression": manifest.get("compression"),
+        "zstd": item["file"].endswith(".zst"),
+        # What the dump takes once decompressed (the copy a restore puts in the container).
+        "archive_size": manifest.get("uncompressed_size") or manifest.get("size"),
         "database": manifest.get("database"),
         "manifest": manifest,
         "drill": verdict["drill"],

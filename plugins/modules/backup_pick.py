@@ -22,7 +22,8 @@ description:
     dump is never V(latest) (after a restore, the newest safety dump holds the data that restore
     replaced), but it is a valid source by stamp or path.
   - A stamp (C(YYYYmmddTHHMMSSZ), UTC) names the backup of either class taken then; a path names a
-    C(.dump) file anywhere on the docker host that has its C(.sha256) and C(.json) sidecars. A named
+    C(.dump) file (or C(.dump.zst), compressed on the docker host) anywhere on the docker host that has
+    its C(.sha256) and C(.json) sidecars. A named
     backup that fails a check is refused, naming the file and why, never replaced by another one.
   - The checks, in order - its C(.sha256) and C(.json) exist (the backup finished its own checks),
     the manifest describes a verified full dump and agrees with the checksum file, it holds the
@@ -118,6 +119,18 @@ backup:
     row_counts:
       description: Rows per table (C(schema.table)), from the manifest.
       type: dict
+    size:
+      description: The file's size in bytes (the manifest's).
+      type: int
+    compression:
+      description: How it is compressed, from the manifest - a pg_dump C(-Z) value, or C(zstd:LEVEL) on the docker host.
+      type: str
+    zstd:
+      description: Whether it is a C(.dump.zst) (decompressed with zstd on the docker host before pg_restore reads it).
+      type: bool
+    archive_size:
+      description: The bytes of the custom-format archive pg_restore reads (the decompressed size of a C(.dump.zst)).
+      type: int
     tables:
       description: For a partial safety dump, the tables it holds; empty for a whole database.
       type: list

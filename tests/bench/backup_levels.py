@@ -5,7 +5,8 @@ On its own labelled container (tests/bench/bench.py's, seeded the same way:
 prose drawn from real word frequencies), each round runs the guide's
 `pg_dump -F c` streamed out, then roles/backup/files/db_runbooks_backup.sh at
 each level (`--levels 1 2 3`), and, with `--before REV`, the script as it was
-at that git revision (at the first level), so a change to it is measured
+at that git revision (at the first level), and with `--zstd 1 3` the script
+compressing on the docker host (`--host-zstd`) at those levels, so a change to it is measured
 beside what it replaces. Prints medians and ratios; not part of make test.
 
     .venv/bin/python tests/bench/backup_levels.py --scale 500 --rounds 3 --levels 1 2 --before HEAD
@@ -27,7 +28,7 @@ SCRIPT = os.path.join(bench.ROOT, "roles", "backup", "files", "db_runbooks_backu
 MARKER = "__db_runbooks_backup__"
 
 
-def run_script(b, path, level):
+def run_script(b, path, level, zstd=None):
     """One backup by the script at *path*: (seconds, its JSON result)."""
     top = os.path.join(b.work, "backups")
     shutil.rmtree(top, ignore_errors=True)
@@ -35,7 +36,7 @@ def run_script(b, path, level):
     started = time.monotonic()
     res = subprocess.run(["bash", path, "--container", b.container, "--database", "bookreader_dev",
                           "--dir", os.path.join(top, "bookreader_dev"), "--compress", str(level),
-                          "--space-factor", "0"],
+                          "--space-factor", "0"] + (["--host-zstd", str(zstd)] if zstd else []),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     seconds = time.monotonic() - started
     lines = [line for line in res.stdout.splitlines() if line.startswith(MARKER)]
@@ -53,19 +54,21 @@ def main():
     p.add_argument("--words", type=int, default=2500, help="words of prose a chapter")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--levels", nargs="+", default=["1", "2"], help="-Z values of the current script")
+    p.add_argument("--zstd", nargs="*", default=[], help="zstd levels on the docker host (--host-zstd)")
     p.add_argument("--before", help="a git revision: its db_runbooks_backup.sh runs too, at the first level")
     p.add_argument("--container", default="dbrb-bench-levels-" + os.environ.get("DB_RUNBOOKS_TEST_ID", "0"))
     p.add_argument("--image", default=os.environ.get("DB_RUNBOOKS_TEST_IMAGE") or "postgres:15")
     args = p.parse_args()
     b = bench.Bench(argparse.Namespace(container=args.container, image=args.image))
-    cases = [("-Z%s" % z, SCRIPT, z) for z in args.levels]
+    cases = [("-Z%s" % z, SCRIPT, z, None) for z in args.levels]
+    cases += [("-Z0 | zstd -%s on the host" % z, SCRIPT, "0", z) for z in args.zstd]
     if args.before:
         old = os.path.join(b.work, "before.sh")
         with open(old, "w") as f:
             f.write(subprocess.run(["git", "show", "%s:roles/backup/files/db_runbooks_backup.sh" % args.before],
                                    cwd=bench.ROOT, check=True, stdout=subprocess.PIPE,
                                    universal_newlines=True).stdout)
-        cases.insert(0, ("%s -Z%s" % (args.before, args.levels[0]), old, args.levels[0]))
+        cases.insert(0, ("%s -Z%s" % (args.before, args.levels[0]), old, args.levels[0], None))
     results = {"guide pg_dump -F c": []}
     try:
         b.start()
@@ -76,8 +79,8 @@ def main():
             started = time.monotonic()
             nbytes = b.guide_dump("bookreader_dev", guide)
             results["guide pg_dump -F c"].append((time.monotonic() - started, nbytes, None, None))
-            for name, path, level in cases:
-                seconds, r = run_script(b, path, level)
+            for name, path, level, zstd in cases:
+                seconds, r = run_script(b, path, level, zstd)
                 results.setdefault(name, []).append((seconds, r["size"], r["dump_seconds"], r["verify_seconds"]))
     finally:
         b.stop()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host tools the runbooks and tests use on the docker host, beyond the docker
 # client: flock (util-linux), sha256sum (coreutils), crontab (cron: the
-# matview_refresh schedule; ansible.builtin.cron needs it even for /etc/cron.d).
+# matview_refresh schedule; ansible.builtin.cron needs it even for /etc/cron.d),
+# zstd (backup_compressor=zstd, and a restore of a .dump.zst).
 # Installs what is missing when root on an apt machine; elsewhere says what to
 # install. Idempotent.
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
 command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
 command -v crontab >/dev/null 2>&1 || need+=(cron)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "host packages: all present"

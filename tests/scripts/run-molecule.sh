@@ -25,7 +25,7 @@ if [ "$#" -gt 0 ]; then
 else
   # Longest first (measured), so the last ones to start are short; then any new one.
   known=(restore_interrupted repair_failures schema_guard locking alembic_stamp secrets app_alembic
-         restore_data database_properties app_schema matview backup_failures restore migrate app_newer
+         restore_data backup_zstd database_properties app_schema matview backup_failures restore migrate app_newer
          app_rebuild restore_failures restore_writers repair_refused restore_repair repair restore_partial privileges
          awx safety_dumps backup verify failures schema_load app_double extensions database)
   mapfile -t all < <(for f in molecule/*/molecule.yml; do basename "$(dirname "$f")"; done)

@@ -282,3 +282,33 @@ def test_retention_removes_a_drill_result_with_its_dump():
     old = DIR + "/bookreader_dev-20261101T020000Z.dump"
     assert got["delete_files"] == [old, old + ".sha256", old + ".json", old + ".drill.json"]
     assert got["ignored"] == []
+
+
+# --- dumps compressed on the docker host (.dump.zst) --------------------------
+
+def test_zstd_path_is_a_request_and_a_zstd_sql_is_not():
+    assert bp.parse_request(DIR + "/bookreader_dev-20261202T040000Z.dump.zst")["kind"] == "path"
+    for text in ("/a/b.zst", "/a/b.dump.zst.json", "/a/b.dump.gz"):
+        with pytest.raises(ValueError):
+            bp.parse_request(text)
+
+
+def test_zstd_nightly_is_listed_and_chosen_with_its_sizes():
+    p = DIR + "/bookreader_dev-20261203T020000Z.dump.zst"
+    files = _files("20261202T020000Z") + [p, p + ".sha256", p + ".json", p + ".drill.json"]
+    backups = bp.list_backups(files, DIR, "bookreader_dev")
+    assert [b["file"] for b in backups] == ["bookreader_dev-20261203T020000Z.dump.zst",
+                                            "bookreader_dev-20261202T020000Z.dump"]
+    item = backups[0]
+    verdict = bp.judge(item, _texts(item, manifest=_manifest(size=100, uncompressed_size=350,
+                                                              compression="zstd:3")), named=False)
+    assert verdict["problem"] == ""
+    got = bp.chosen(item, verdict)
+    assert got["zstd"] is True and got["archive_size"] == 350 and got["size"] == 100
+    assert got["compression"] == "zstd:3"
+
+
+def test_a_dump_archive_size_is_its_size():
+    item = _item()
+    got = bp.chosen(item, bp.judge(item, _texts(item, manifest=_manifest(size=120)), named=False))
+    assert got["zstd"] is False and got["archive_size"] == 120

@@ -215,3 +215,32 @@ def test_bad_arguments(kwargs, message):
 def test_bad_input(bad):
     with pytest.raises(AnsibleFilterError):
         gfs_retention(bad, "bookreader_dev")
+
+
+def test_zstd_dumps_are_one_series_with_the_others():
+    # A .dump.zst (compressed on the docker host) fills the same slots as a .dump:
+    # switching backup_compressor keeps one policy, not two.
+    files = verified("20240331T020000Z", ext="dump.zst") + verified("20240330T020000Z", "20240329T020000Z")
+    plan = gfs_retention(files, "bookreader_dev", daily=2, weekly=0, monthly=0)
+    assert names(plan["keep"]) == ["bookreader_dev-20240331T020000Z.dump.zst", "bookreader_dev-20240330T020000Z.dump"]
+    assert names(plan["delete"]) == ["bookreader_dev-20240329T020000Z.dump"]
+    assert plan["newest_verified"] == dump("20240331T020000Z", ext="dump.zst")
+    assert plan["ignored"] == []
+
+
+def test_an_old_zstd_dump_goes_with_its_sidecars():
+    files = verified("20240331T020000Z") + verified("20240330T020000Z", ext="dump.zst")
+    plan = gfs_retention(files, "bookreader_dev", daily=1, weekly=0, monthly=0)
+    zst = dump("20240330T020000Z", ext="dump.zst")
+    assert plan["delete_files"] == [zst, zst + ".sha256", zst + ".json"]
+
+
+@pytest.mark.parametrize("stranger", [
+    DIR + "/bookreader_dev-20200101T000000Z.zst",
+    DIR + "/bookreader_dev-20200101T000000Z.dump.gz",
+    DIR + "/bookreader_dev-20200101T000000Z.dump.zst.bak",
+])
+def test_other_compressed_names_are_strangers(stranger):
+    files = verified("20240331T020000Z", "20240330T020000Z") + [stranger]
+    plan = gfs_retention(files, "bookreader_dev", daily=1, weekly=0, monthly=0)
+    assert stranger in plan["ignored"] and stranger not in plan["delete_files"]

@@ -19,6 +19,9 @@
 #   --user ROLE             PostgreSQL role, through the container's socket (postgres)
 #   --docker CLI            docker client (docker)
 #   --compress Z            pg_dump -Z value: 0-9, or METHOD[:DETAIL] with pg_dump 16+ (2)
+#   --host-zstd LEVEL       (full nightly only) compress on the docker host instead:
+#                           pg_dump -Z0 streamed into zstd -T0 -LEVEL (1-19), the file
+#                           S-<stamp>.dump.zst, the full read through zstd -dc
 #   --lock-wait SECONDS     wait this long for another backup of D to finish (0)
 #   --table-lock-timeout T  pg_dump --lock-wait-timeout, e.g. 10min ('' = wait forever)
 #   --space-factor F        free space needed = F x pg_database_size (1.0)
@@ -49,12 +52,15 @@
 #      manifest are exactly what the dump holds, even while the app writes;
 #   3. check free space in DIR against pg_database_size, before dumping;
 #   4. stream `docker exec C pg_dump` (no -t: a TTY corrupts binary output) into
-#      DIR/.<name>.partial; the host never holds the dump in memory;
+#      DIR/.<name>.partial (with --host-zstd, through zstd on the docker host);
+#      the host never holds the dump in memory;
 #   5. fsync it; read it back once, into a full read inside the container
 #      (pg_restore -f /dev/null decompresses every data block: `pg_restore
 #      --list` only reads the table of contents and passes a truncated file)
-#      and into sha256sum at the same time; count TOC entries; check that the
-#      bytes read are the whole file as it now is (same size);
+#      and into sha256sum at the same time (a .zst through zstd -dc, which checks
+#      its frames' checksums, and the bytes it gives are counted for the manifest's
+#      uncompressed_size); count TOC entries; check that the bytes read are the
+#      whole file as it now is (same size);
 #   6. write <name>.sha256 (of exactly the bytes that passed the full read) and
 #      <name>.json (the manifest), each via its own .partial + fsync + rename;
 #      rename the dump last and fsync DIR: a file under its final name always
@@ -83,6 +89,7 @@ dir=""
 kind=full
 class=nightly
 compress=2
+host_zstd=""
 lock_wait=0
 table_lock_timeout=""
 space_factor=1.0
@@ -96,8 +103,16 @@ cleanup=()
 snap_pid=""
 child_pid=""
 # The full read's processes (tee, sha256sum, wc), each a child of this script,
-# ended like the others.
+# ended like the others; with --host-zstd also the stream's zstd, tee, zstd -d
+# and full read (pg_restore in the container), whose exit statuses are checked.
 reader_pids=()
+zstd_pid=""
+tee_pid=""
+unzstd_pid=""
+read_pid=""
+bg_rc=0
+# A file run_bounded watches for progress instead of its output (a fifo's size says nothing).
+watch=""
 bounded_rc=0
 sessions_opened=false
 locked=false
@@ -147,6 +162,21 @@ end_reader() {
     local p
     for p in "${reader_pids[@]}"; do end_client "$p"; done
     reader_pids=()
+    for p in "$zstd_pid" "$tee_pid" "$unzstd_pid" "$read_pid"; do end_client "$p"; done
+    zstd_pid="" tee_pid="" unzstd_pid="" read_pid=""
+}
+
+wait_bg() {
+    # wait_bg PID container|local WHAT: wait (to the deadline) for a process of
+    # the --host-zstd stream to end; its exit status then in $bg_rc.
+    local pid=$1
+    bg_rc=0
+    [[ -n "$pid" ]] || return 0
+    while kill -0 "$pid" 2>/dev/null; do
+        (( EPOCHSECONDS < deadline )) || timed_out "$2" "$3"
+        sleep 0.05
+    done
+    wait "$pid" 2>/dev/null || bg_rc=$?
 }
 
 on_exit() {
@@ -240,13 +270,14 @@ run_bounded() {
     # run_bounded container|local WHAT IN OUT CMD...: runs CMD <IN >OUT 2>$tmp_err in
     # the background and watches it (and the size of OUT) until it ends, its exit
     # status then in $bounded_rc, or until the deadline (timed_out, which exits).
-    local where=$1 what=$2 in=$3 out=$4 size last_size=-1 last_change=$EPOCHSECONDS nap=0.05
+    local where=$1 what=$2 in=$3 out=$4 size last_size=-1 last_change=$EPOCHSECONDS nap=0.05 seen
     shift 4
+    seen=${watch:-$out}
     "$@" <"$in" >"$out" 2>"$tmp_err" &
     child_pid=$!
     while kill -0 "$child_pid" 2>/dev/null; do
-        if [[ "$out" != /dev/null ]]; then
-            size=$(stat -c %s -- "$out" 2>/dev/null) || size=0
+        if [[ "$seen" != /dev/null ]]; then
+            size=$(stat -c %s -- "$seen" 2>/dev/null) || size=0
             if (( size != last_size )); then last_size=$size; last_change=$EPOCHSECONDS; fi
         fi
         (( EPOCHSECONDS < deadline )) || timed_out "$where" "$what" "$last_size" $(( EPOCHSECONDS - last_change ))
@@ -285,6 +316,7 @@ while (( $# > 0 )); do
         --kind) kind=$2; shift 2 ;;
         --class) class=$2; shift 2 ;;
         --compress) compress=$2; shift 2 ;;
+        --host-zstd) host_zstd=$2; shift 2 ;;
         --lock-wait) lock_wait=$2; shift 2 ;;
         --table-lock-timeout) table_lock_timeout=$2; shift 2 ;;
         --space-factor) space_factor=$2; shift 2 ;;
@@ -319,6 +351,11 @@ done
 (( ${#tables[@]} == 0 )) || [[ "$class" == safety ]] || finish_failed "--table takes --class safety (a partial safety dump), not --class $class"
 [[ "$compress" =~ ^([0-9]|(none|gzip|lz4|zstd)(:[a-z0-9=,_-]+)?)$ ]] \
     || finish_failed "--compress '$compress' is not a pg_dump -Z value (0-9, or gzip|lz4|zstd[:level] with pg_dump 16+)"
+if [[ -n "$host_zstd" ]]; then
+    [[ "$host_zstd" =~ ^([1-9]|1[0-9])$ ]] || finish_failed "--host-zstd '$host_zstd' is not a zstd level from 1 to 19"
+    [[ "$kind/$class" == full/nightly ]] \
+        || finish_failed "--host-zstd takes a full nightly dump (a safety dump stays a .dump that pg_restore reads alone), not --kind $kind --class $class"
+fi
 [[ "$lock_wait" =~ ^[0-9]+$ ]] || finish_failed "--lock-wait '$lock_wait' is not a number of seconds"
 if ! [[ "$timeout_s" =~ ^[0-9]+$ ]] || (( timeout_s == 0 )); then
     finish_failed "--timeout '$timeout_s' is not a number of seconds > 0"
@@ -336,6 +373,9 @@ for tool in "$docker_cli" flock sha256sum stat sync awk date timeout tee wc mkfi
     command -v "$tool" >/dev/null 2>&1 \
         || finish_failed "'$tool' is not installed on the docker host $(uname -n) (flock comes with util-linux, the others with coreutils/gawk)"
 done
+if [[ -n "$host_zstd" ]] && ! command -v zstd >/dev/null 2>&1; then
+    finish_failed "zstd is not installed on the docker host $(uname -n), and --host-zstd needs it: install it (Debian/Ubuntu: apt-get install zstd), or compress in the container (backup_compressor: pg_dump). Nothing was written"
+fi
 tmp_err=$(mktemp)
 work=$(mktemp -d)
 
@@ -385,10 +425,11 @@ if ! $check_mode; then
     shopt -s nullglob
     for d in "$dir" "$dir/safety"; do
         for f in "$d"/.*.partial; do stale+=("$f"); done
-        for f in "$d"/*.dump.sha256 "$d"/*.dump.json "$d"/schema_backup-*.sql.sha256 "$d"/schema_backup-*.sql.json; do
+        for f in "$d"/*.dump.sha256 "$d"/*.dump.json "$d"/*.dump.zst.sha256 "$d"/*.dump.zst.json \
+                 "$d"/schema_backup-*.sql.sha256 "$d"/schema_backup-*.sql.json; do
             [[ -e "${f%.*}" ]] || stale+=("$f")
         done
-        for f in "$d"/*.dump.drill.json; do
+        for f in "$d"/*.dump.drill.json "$d"/*.dump.zst.drill.json; do
             [[ -e "${f%.drill.json}" ]] || stale+=("$f")
         done
     done
@@ -416,14 +457,16 @@ fi
 # after the nightly one) must not share a name: wait for the next second.
 name_for() {
     case "$kind/$class" in
-        full/nightly) echo "$series-$1.dump" ;;
+        full/nightly) echo "$series-$1.dump${host_zstd:+.zst}" ;;
         full/safety) echo "$series-safety-$1.dump" ;;
         *) echo "schema_backup-$1.sql" ;;
     esac
 }
+# A stamp names one backup, whichever way it is compressed (a restore picks by stamp).
+taken() { [[ -e "$out_dir/${1%.zst}" || -e "$out_dir/${1%.zst}.zst" ]]; }
 t_start=$(now)
 name=$(name_for "$(date -u -d "@${t_start%.*}" +%Y%m%dT%H%M%SZ)")
-while [[ -e "$out_dir/$name" ]]; do
+while taken "$name"; do
     sleep 1
     t_start=$(now)
     name=$(name_for "$(date -u -d "@${t_start%.*}" +%Y%m%dT%H%M%SZ)")
@@ -496,6 +539,7 @@ fi
 
 row_counts=null
 rows=null
+uncompressed_size=null
 if [[ "$kind" == full && -n "${DB_RUNBOOKS_ROW_COUNTS_SQL:-}" ]]; then
     stage=row_counts
     sql=${DB_RUNBOOKS_ROW_COUNTS_SQL%;*}
@@ -516,7 +560,10 @@ stage=pg_dump
 partial="$out_dir/.$name.partial"
 cleanup+=("$partial")
 dump_args=(-U "$login_user" -d "$database" --snapshot="$snapshot")
-if [[ "$kind" == full ]]; then
+if [[ "$kind" == full && -n "$host_zstd" ]]; then
+    # zstd on the docker host compresses (with every core, -T0); pg_dump only packs.
+    dump_args+=(--format=custom --compress=0)
+elif [[ "$kind" == full ]]; then
     dump_args+=(--format=custom --compress="$compress")
     for t in "${tables[@]}"; do dump_args+=(--table="$t"); done
     (( ${#tables[@]} == 0 )) || dump_args+=(--strict-names)
@@ -537,6 +584,27 @@ start_reader() {
     reader_pids+=("$!")
 }
 
+start_zstd_pipeline() {
+    # --host-zstd: the dump is compressed, written, checksummed and read in full
+    # in one stream, while pg_dump runs (pg_dump -Z0 leaves the CPUs to zstd and
+    # the reader): pg_dump -> $work/packed -> zstd -> tee -> the file, sha256sum,
+    # and zstd -d (which checks the frames' checksums) -> the full read in the
+    # container. zstd -vv ends with the exact byte counts, "(N B => M B":
+    # the uncompressed size for the manifest, and what the file must hold.
+    mkfifo "$work/packed" "$work/zout" "$work/sum" "$work/stream" "$work/plain"
+    sha256sum <"$work/sum" >"$work/sha256" 2>/dev/null &
+    reader_pids+=("$!")
+    "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore -f /dev/null \
+        <"$work/plain" >/dev/null 2>"$work/read.err" &
+    read_pid=$!
+    zstd -q -d -c <"$work/stream" >"$work/plain" 2>"$work/unzstd.err" &
+    unzstd_pid=$!
+    tee -- "$partial" "$work/sum" <"$work/zout" >"$work/stream" 2>"$work/tee.err" &
+    tee_pid=$!
+    zstd -vv -T0 "-$host_zstd" -c <"$work/packed" >"$work/zout" 2>"$work/zstd.err" &
+    zstd_pid=$!
+}
+
 finish_reader() {
     # The full read has ended: wait (to the deadline) for the checksum and the count.
     local p busy
@@ -554,10 +622,19 @@ finish_reader() {
 }
 
 t_dump=$(now)
-say "dumping $database from $container into $partial"
-run_bounded container pg_dump /dev/null "$partial" \
-    "$docker_cli" exec -e "PGAPPNAME=$APPNAME" "$container" pg_dump "${dump_args[@]}"
-dump_rc=$bounded_rc
+say "dumping $database from $container into $partial${host_zstd:+ (zstd -$host_zstd on $(uname -n))}"
+if [[ -n "$host_zstd" ]]; then
+    start_zstd_pipeline
+    watch=$partial
+    run_bounded container pg_dump /dev/null "$work/packed" \
+        "$docker_cli" exec -e "PGAPPNAME=$APPNAME" "$container" pg_dump "${dump_args[@]}"
+    watch=""
+    dump_rc=$bounded_rc
+else
+    run_bounded container pg_dump /dev/null "$partial" \
+        "$docker_cli" exec -e "PGAPPNAME=$APPNAME" "$container" pg_dump "${dump_args[@]}"
+    dump_rc=$bounded_rc
+fi
 t_dumped=$(now)
 if (( dump_rc != 0 )); then
     why=$(tail -n 5 "$tmp_err" | tr '\n' ' ' | sed 's/ *$//')
@@ -587,6 +664,27 @@ for _ in $(seq 1 50); do kill -0 "$snap_pid" 2>/dev/null || break; sleep 0.1; do
 end_client "$snap_pid"
 snap_pid=""
 
+if [[ -n "$host_zstd" ]]; then
+    # The rest of the stream, in its order: what failed first is what is said.
+    stage=zstd
+    wait_bg "$zstd_pid" local "zstd -$host_zstd of $partial"; zstd_pid=""
+    (( bg_rc == 0 )) || finish_failed "zstd -$host_zstd on $(uname -n) failed (exit $bg_rc): $(tr '\r' '\n' <"$work/zstd.err" | grep -v '^\*\*\*' | tail -n 3 | tr '\n' ' ')- the partial file was removed; earlier backups in $dir are untouched"
+    stage=verify
+    wait_bg "$read_pid" container "the full read (pg_restore -f /dev/null)"; read_pid=""
+    read_rc=$bg_rc
+    wait_bg "$unzstd_pid" local "zstd -d of the stream"; unzstd_pid=""
+    if (( bg_rc != 0 )); then
+        finish_failed "the dump of $database failed the full read: zstd -d said $(tail -n 3 "$work/unzstd.err" | tr '\n' ' ')(exit $bg_rc) - it is corrupt and was removed; earlier backups in $dir are untouched"
+    fi
+    if (( read_rc != 0 )); then
+        finish_failed "the dump of $database failed the full read (pg_restore -f /dev/null): $(tail -n 3 "$work/read.err" | tr '\n' ' ')- it is truncated or corrupt and was removed; earlier backups in $dir are untouched"
+    fi
+    stage=write
+    wait_bg "$tee_pid" local "the write of $partial"; tee_pid=""
+    (( bg_rc == 0 )) || finish_failed "could not write $partial on $(uname -n): $(tail -n 3 "$work/tee.err" | tr '\n' ' ')- is $out_dir full? The partial file was removed; earlier backups in $dir are untouched"
+    finish_reader
+fi
+
 # ---------------------------------------------------------------- 5. durability and full read
 stage=fsync
 run_bounded local "the fsync of $partial" /dev/null /dev/null sync -- "$partial"
@@ -595,7 +693,41 @@ run_bounded local "the fsync of $partial" /dev/null /dev/null sync -- "$partial"
 stage=verify
 checks=('"pg_dump"')
 toc_entries=null
-if [[ "$kind" == full ]]; then
+if [[ -n "$host_zstd" ]]; then
+    # The stream passed the full read (above), and tee wrote every byte of it
+    # into the file without an error (its exit status), in the same buffers
+    # sha256sum read: the checksum is of the file. It must also be all of it:
+    # its size is what zstd said it wrote. (Reading it back would come from the
+    # page cache, and prove nothing more.)
+    checks+=('"full_read"')
+    file_bytes=$(stat -c %s -- "$partial")
+    counts=$(tr '\r' '\n' <"$work/zstd.err" | sed -n 's/.*(\s*\([0-9][0-9]*\) B => \s*\([0-9][0-9]*\) B.*/\1 \2/p' | tail -n 1)
+    if [[ "$counts" =~ ^([0-9]+)\ ([0-9]+)$ ]]; then
+        uncompressed_size=${BASH_REMATCH[1]}
+        if [[ "${BASH_REMATCH[2]}" != "$file_bytes" ]]; then
+            finish_failed "the dump of $database on disk is not the stream that passed the full read: zstd wrote ${BASH_REMATCH[2]} bytes, the file has $file_bytes. Another process writes to $out_dir? The dump was removed; earlier backups in $dir are untouched"
+        fi
+    else
+        # A zstd that does not print its counts (older than 1.5): count them.
+        run_bounded local "zstd -d of $partial (its size)" /dev/null "$work/ubytes" \
+            bash -c 'set -o pipefail; zstd -q -d -c -- "$1" | wc -c' _ "$partial"
+        uncompressed_size=$(tr -dc 0-9 <"$work/ubytes")
+        [[ "$bounded_rc" == 0 && "$uncompressed_size" =~ ^[0-9]+$ ]] \
+            || finish_failed "zstd -d could not read $partial back to count its size"
+    fi
+    # The table of contents is at the start: pg_restore --list stops reading
+    # there, and the zstd -d feeding it then ends on a closed pipe.
+    mkfifo "$work/tocin"
+    zstd -q -d -c -- "$partial" >"$work/tocin" 2>/dev/null &
+    reader_pids+=("$!")
+    run_bounded container "pg_restore --list" "$work/tocin" "$work/toc" \
+        "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore --list
+    end_reader
+    (( bounded_rc == 0 )) \
+        || finish_failed "the table of contents of the dump of $database cannot be read: $(tr '\n' ' ' <"$tmp_err")"
+    toc_entries=$(grep -c '^[0-9]' "$work/toc" || true)
+    checks+=('"toc"')
+elif [[ "$kind" == full ]]; then
     start_reader
     run_bounded container "the full read (pg_restore -f /dev/null)" "$work/stream" /dev/null \
         "$docker_cli" exec -i -e "PGAPPNAME=$APPNAME" "$container" pg_restore -f /dev/null
@@ -651,10 +783,13 @@ if (( ${#tables[@]} > 0 )); then
     tables_json=$(for t in "${tables[@]}"; do json_str "$t"; echo; done | paste -sd, -)
     tables_json="[$tables_json]"
 fi
-fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "rows": %s, "row_counts": %s, "context": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "tables": %s, "container": %s, "host": %s' \
+fields=$(printf '"kind": %s, "class": %s, "series": %s, "database": %s, "file": %s, "path": %s, "size": %s, "sha256": %s, "compression": %s, "compressed_on": %s, "uncompressed_size": %s, "dump_format": %s, "database_size": %s, "server_version": %s, "server_version_num": %s, "pg_dump_version": %s, "alembic_revision": %s, "toc_entries": %s, "rows": %s, "row_counts": %s, "context": %s, "started": %s, "finished": %s, "duration_seconds": %s, "dump_seconds": %s, "verify_seconds": %s, "checksum_seconds": %s, "checks": %s, "tables": %s, "container": %s, "host": %s' \
     "$(json_str "$kind")" "$(json_str "$class")" "$(json_str "$series")" "$(json_str "$database")" \
     "$(json_str "$name")" "$(json_str "$final")" "$size" \
-    "$(json_str "$sha256")" "$(if [[ "$kind" == full ]]; then json_str "$compress"; else echo null; fi)" \
+    "$(json_str "$sha256")" \
+    "$(if [[ -n "$host_zstd" ]]; then json_str "zstd:$host_zstd"; elif [[ "$kind" == full ]]; then json_str "$compress"; else echo null; fi)" \
+    "$(if [[ -n "$host_zstd" ]]; then json_str "docker host"; elif [[ "$kind" == full ]]; then json_str container; else echo null; fi)" \
+    "$uncompressed_size" \
     "$(json_str "$(if [[ "$kind" == full ]]; then echo custom; else echo plain-schema-only; fi)")" \
     "$database_size" "$(json_str "$server_version")" "$server_version_num" \
     "$(json_str "$pg_dump_version")" \
