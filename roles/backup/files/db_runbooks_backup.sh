@@ -57,10 +57,11 @@
 #   5. fsync it; read it back once, into a full read inside the container
 #      (pg_restore -f /dev/null decompresses every data block: `pg_restore
 #      --list` only reads the table of contents and passes a truncated file)
-#      and into sha256sum at the same time (a .zst through zstd -dc, which checks
-#      its frames' checksums, and the bytes it gives are counted for the manifest's
-#      uncompressed_size); count TOC entries; check that the bytes read are the
-#      whole file as it now is (same size);
+#      and into sha256sum at the same time; count TOC entries; check that the
+#      bytes read are the whole file as it now is (same size). With --host-zstd
+#      the file is written, summed and read in full (through zstd -d, which checks
+#      zstd's frame checksums) in the stream itself, while pg_dump runs; then the
+#      file's size is checked against the bytes zstd wrote, and the TOC counted;
 #   6. write <name>.sha256 (of exactly the bytes that passed the full read) and
 #      <name>.json (the manifest), each via its own .partial + fsync + rename;
 #      rename the dump last and fsync DIR: a file under its final name always
@@ -673,11 +674,10 @@ if [[ -n "$host_zstd" ]]; then
     wait_bg "$read_pid" container "the full read (pg_restore -f /dev/null)"; read_pid=""
     read_rc=$bg_rc
     wait_bg "$unzstd_pid" local "zstd -d of the stream"; unzstd_pid=""
-    if (( bg_rc != 0 )); then
-        finish_failed "the dump of $database failed the full read: zstd -d said $(tail -n 3 "$work/unzstd.err" | tr '\n' ' ')(exit $bg_rc) - it is corrupt and was removed; earlier backups in $dir are untouched"
-    fi
-    if (( read_rc != 0 )); then
-        finish_failed "the dump of $database failed the full read (pg_restore -f /dev/null): $(tail -n 3 "$work/read.err" | tr '\n' ' ')- it is truncated or corrupt and was removed; earlier backups in $dir are untouched"
+    # Either one failing fails the other (a corrupt frame cuts pg_restore's
+    # input short; a reader that died closes zstd -d's output): both are said.
+    if (( read_rc != 0 || bg_rc != 0 )); then
+        finish_failed "the dump of $database failed the full read (zstd -d exit $bg_rc: $(tail -n 3 "$work/unzstd.err" | tr '\n' ' ')- pg_restore -f /dev/null exit $read_rc: $(tail -n 3 "$work/read.err" | tr '\n' ' ')) - it is truncated or corrupt and was removed; earlier backups in $dir are untouched"
     fi
     stage=write
     wait_bg "$tee_pid" local "the write of $partial"; tee_pid=""
