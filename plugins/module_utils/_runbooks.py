@@ -551,3 +551,49 @@ def database_name_problem(name):
         % (name, made, len(base), LONGEST_DATABASE_SUFFIX, len(LONGEST_DATABASE_SUFFIX),
            MAX_DATABASE_NAME, _MAX_IDENTIFIER, MAX_DATABASE_NAME)
     )
+
+
+PREFLIGHT_LOCK_MODES = ("exclusive", "shared", "none")
+_DIGITS_RE = re.compile(r"^[0-9]+\Z")
+_LOCK_DIR_RE = re.compile(r"^/[A-Za-z0-9._/-]*\Z")
+
+
+def _text(value):
+    """What Jinja's ``string`` filter makes of *value*, as JSON (the way the messages show it)."""
+    return json.dumps(value if isinstance(value, str) else str(value))
+
+
+def preflight_problem(container, login_user, database="", lock="none", lock_wait=0,
+                      lock_max_seconds=21600, lock_dir=""):
+    """'' when the preflight role's inputs are usable, else the first problem, naming the value and the fix.
+
+    The checks the role makes on every include (each role names its own
+    database and lock mode), in one call: the container and login names, the
+    lock request, and the database name's room for the suffixes the
+    collection appends.
+    """
+    if not (isinstance(container, str) and CONTAINER_RE.match(container) and "\n" not in container
+            and isinstance(login_user, str) and IDENTIFIER_RE.match(login_user) and "\n" not in login_user):
+        return (
+            "db_runbooks_container=%s or db_runbooks_login_user=%s is not a valid name. Container names use "
+            "letters, digits, '_', '.' or '-' (see `docker ps --format '{{.Names}}'`); the login user is a plain "
+            "lower-case PostgreSQL role name such as 'postgres'." % (_text(container), _text(login_user))
+        )
+    if not (isinstance(database, str)
+            and lock in PREFLIGHT_LOCK_MODES
+            and (lock == "none" or len(database) > 0)
+            and _DIGITS_RE.match(str(lock_wait))
+            and _DIGITS_RE.match(str(lock_max_seconds)) and int(str(lock_max_seconds)) >= 1
+            and (lock_dir == "" or (isinstance(lock_dir, str) and _LOCK_DIR_RE.match(lock_dir)))):
+        return (
+            "preflight_lock=%s must be exclusive, shared or none, with preflight_database=%s naming the database "
+            "when a lock is asked for; db_runbooks_lock_wait=%s a number of seconds (0 refuses at once); "
+            "db_runbooks_lock_max_seconds=%s at least 1; db_runbooks_lock_dir=%s empty or an absolute path on the "
+            "docker host. Nothing was touched."
+            % (json.dumps(lock), _text(database), _text(lock_wait), _text(lock_max_seconds), json.dumps(lock_dir))
+        )
+    if database:
+        problem = database_name_problem(database)
+        if problem:
+            return problem + " Nothing was touched."
+    return ""
