@@ -28,6 +28,9 @@
 #   --table SCHEMA.TABLE    (repeatable; --class safety only) dump only these tables'
 #                           rows (pg_dump --table, --strict-names): the safety dump of
 #                           a partial restore; the manifest lists them in "tables"
+#   --dir-mode MODE         create DIR (and DIR/safety for --class safety) when missing,
+#                           each directory it creates and DIR itself given this chmod
+#                           mode, e.g. 0700 ('' = DIR must exist: the default)
 #   --check                 do every check (session, space, lock), write nothing
 #
 # Environment: DB_RUNBOOKS_ROW_COUNTS_SQL, a SELECT returning one column
@@ -87,6 +90,7 @@ login_user=postgres
 database=""
 series=""
 dir=""
+dir_mode=""
 kind=full
 class=nightly
 compress=2
@@ -314,6 +318,7 @@ while (( $# > 0 )); do
         --database) database=$2; shift 2 ;;
         --series) series=$2; shift 2 ;;
         --dir) dir=$2; shift 2 ;;
+        --dir-mode) dir_mode=$2; shift 2 ;;
         --kind) kind=$2; shift 2 ;;
         --class) class=$2; shift 2 ;;
         --compress) compress=$2; shift 2 ;;
@@ -342,6 +347,8 @@ stage=inputs
     || finish_failed "--user '$login_user' is not a plain PostgreSQL role name"
 [[ "$dir" =~ ^/[A-Za-z0-9._/-]*$ && "$dir" != *'/../'* && "$dir" != *'/..' ]] \
     || finish_failed "--dir '$dir' must be an absolute path of letters, digits and . _ - / without '..'"
+[[ -z "$dir_mode" || "$dir_mode" =~ ^[0-7]{3,4}$ || "$dir_mode" =~ ^[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*$ ]] \
+    || finish_failed "--dir-mode '$dir_mode' is not a chmod mode such as 0700"
 [[ "$kind" == full || "$kind" == schema ]] || finish_failed "--kind must be full or schema, not '$kind'"
 [[ "$class" == nightly || "$class" == safety ]] || finish_failed "--class must be nightly or safety, not '$class'"
 [[ "$class" == nightly || "$kind" == full ]] || finish_failed "--class safety takes a full dump only, not --kind $kind"
@@ -390,11 +397,37 @@ if [[ "$(container_state)" == paused ]]; then
     finish_failed "container $container is paused: \`docker unpause $container\`, then run the backup again. Nothing was written"
 fi
 
+stage=directory
+# --dir-mode: the directory is made here, where the dump is written (no
+# separate step before the script). Check mode creates nothing.
+make_dir() {
+    local want=$1 d=$1 missing=() have
+    while [[ ! -d "$d" ]]; do
+        [[ ! -e "$d" ]] || finish_failed "$d on $(uname -n) is not a directory, and the backup directory $want would be in it. Nothing was written; point db_runbooks_backup_dir elsewhere"
+        missing=("$d" "${missing[@]}"); d=$(dirname "$d")
+    done
+    for d in "${missing[@]}"; do
+        # Another backup may create it at the same moment: that is not a failure.
+        mkdir -m "$dir_mode" -- "$d" 2>"$tmp_err" || [[ -d "$d" ]] \
+            || finish_failed "cannot create the backup directory $d on $(uname -n): $(head -c 300 "$tmp_err"). Nothing was written; create it (mode $dir_mode) or point db_runbooks_backup_dir elsewhere"
+    done
+    if [[ "$dir_mode" =~ ^[0-7]+$ ]]; then
+        have=$(stat -c %a -- "$want") || finish_failed "cannot read the mode of $want on $(uname -n)"
+        (( 8#$have == 8#$dir_mode )) && return 0
+    fi
+    chmod "$dir_mode" -- "$want" 2>"$tmp_err" \
+        || finish_failed "cannot give the backup directory $want mode $dir_mode on $(uname -n): $(head -c 300 "$tmp_err"). Nothing was written"
+}
+if [[ -n "$dir_mode" ]] && ! $check_mode; then
+    make_dir "$dir"
+    [[ "$out_dir" == "$dir" ]] || make_dir "$out_dir"
+fi
+
 stage=lock
 lock_busy=false
 space_dir=$out_dir
 if [[ ! -d "$out_dir" ]]; then
-    # Only --check gets here without the directory (the role creates it first).
+    # Only --check (or a run without --dir-mode) gets here without the directory.
     $check_mode || finish_failed "backup directory $out_dir does not exist on $(uname -n)"
     while [[ ! -d "$space_dir" ]]; do space_dir=$(dirname "$space_dir"); done
 fi
